@@ -1,0 +1,1 @@
+"""Catalog sources for the simulated world: a generator, and real Fedora data."""
