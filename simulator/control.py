@@ -1,14 +1,108 @@
-"""The simulator's control API under ``/_sim/`` (being written)."""
+"""The simulator's control API under ``/_sim/``.
+
+``POST /_sim/events`` performs one mutation of the world and answers what changed
+and which bus messages it published; ``GET /_sim/stats`` returns the request counts
+per upstream and operation (``DELETE`` resets them); ``GET``/``POST /_sim/faults``
+reads and sets latency and faults per upstream; ``GET /_sim/world`` describes the
+world.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from starlette.routing import BaseRoute
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from simulator.mutations import KINDS, UnknownPackageError
 
 if TYPE_CHECKING:
     from simulator.app import Simulation
 
+_MAX_BODY = 64 * 1024
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _json_object(request: Request) -> dict[str, Any] | JSONResponse:
+    body = await request.body()
+    if len(body) > _MAX_BODY:
+        return _error(413, "request body too large")
+    try:
+        data = orjson.loads(body or b"{}")
+    except orjson.JSONDecodeError as exc:
+        return _error(400, f"request body is not JSON: {exc}")
+    if not isinstance(data, dict):
+        return _error(400, "request body must be a JSON object")
+    return data
+
 
 def routes(simulation: Simulation) -> list[BaseRoute]:
-    return []
+    async def post_event(request: Request) -> Response:
+        data = await _json_object(request)
+        if isinstance(data, JSONResponse):
+            return data
+        kind, package = data.get("type"), data.get("package")
+        if kind not in KINDS:
+            return _error(400, f"type must be one of: {', '.join(KINDS)}")
+        if not isinstance(package, str) or not package:
+            return _error(400, "package must be a package name")
+        try:
+            result = await simulation.mutator.apply(kind, package)
+        except UnknownPackageError as exc:
+            return _error(404, str(exc))
+        except ValueError as exc:
+            return _error(409, str(exc))
+        return JSONResponse(result.to_json())
+
+    async def get_stats(request: Request) -> Response:
+        return JSONResponse(simulation.stats.snapshot())
+
+    async def reset_stats(request: Request) -> Response:
+        simulation.stats.reset()
+        return Response(status_code=204)
+
+    async def get_faults(request: Request) -> Response:
+        return JSONResponse(simulation.faults.snapshot())
+
+    async def post_faults(request: Request) -> Response:
+        data = await _json_object(request)
+        if isinstance(data, JSONResponse):
+            return data
+        try:
+            simulation.faults.update(data)
+        except (TypeError, ValueError) as exc:
+            return _error(400, str(exc))
+        return JSONResponse(simulation.faults.snapshot())
+
+    async def get_world(request: Request) -> Response:
+        world = simulation.world
+        return JSONResponse({
+            "seed": world.seed,
+            "now": world.now,
+            "sizes": world.stats(),
+            "releases": [
+                {"name": r.name, "branch": r.branch, "state": r.state}
+                for r in sorted(world.releases.values(), key=lambda r: r.version)
+            ],
+        })
+
+    return [
+        Route("/_sim/events", post_event, methods=["POST"]),
+        Route("/_sim/stats", get_stats, methods=["GET"]),
+        Route("/_sim/stats", reset_stats, methods=["DELETE"]),
+        Route("/_sim/faults", get_faults, methods=["GET"]),
+        Route("/_sim/faults", post_faults, methods=["POST"]),
+        Route("/_sim/world", get_world, methods=["GET"]),
+    ]

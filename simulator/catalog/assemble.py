@@ -108,7 +108,7 @@ class Assembler:
             ))
             line = _Line(package, s, s.version)
             self._lines.append(line)
-            self._baseline(line)
+            self.at(self._baseline_time(line), lambda line=line: self._baseline(line))
             for entry in s.history:
                 self.at(entry.at, lambda line=line, entry=entry: self._rawhide_build(line, entry))
             self._plan_bugs(line)
@@ -142,9 +142,14 @@ class Assembler:
         world.add_build(build)
         return build
 
+    def _baseline_time(self, line: _Line) -> float:
+        if line.seed.created >= self.start:
+            return line.seed.created
+        return max(line.seed.created, self.start - self.rng.uniform(30, 400) * _DAY)
+
     def _baseline(self, line: _Line) -> None:
         """The build each package had before the history starts, cloned into rawhide."""
-        at = max(line.seed.created, self.start - self.rng.uniform(30, 400) * _DAY)
+        at = self._clock()
         version = calendar.rawhide_version(at)
         build = self._new_build(line, version=line.version, release=f"1.fc{version}", at=at,
                                 owner=self._owner(line), target="rawhide",

@@ -1,0 +1,56 @@
+"""The ``fedora-gateway`` command line: a thin shell over the library.
+
+Each subcommand wraps one function; help texts are module constants. Settings are
+read once, here, from ``GATEWAY_*`` variables (and the TOML file ``GATEWAY_CONFIG``
+names) and passed down.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+_CATALOG_HELP = (
+    "The package catalog of the simulated world: 'generated' (the project's own "
+    "generator, deterministic by --seed), 'real' (Fedora data from ../shared/data, or "
+    "GATEWAY_SHARED_DIR), or a path to a directory holding that data."
+)
+_RATE_HELP = "Automatic world events per minute (0 turns the stream off)."
+_PROFILE_HELP = "Latency profile of the simulated upstreams: none, fast or fedora."
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+def cli(log_level: str) -> None:
+    """One GraphQL endpoint over Fedora's packaging services."""
+    logging.basicConfig(level=log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8100, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--catalog", default="generated", show_default=True, help=_CATALOG_HELP)
+@click.option("--seed", default=None, type=int, help="Seed of the generated catalog.")
+@click.option("--size", default=None, type=click.IntRange(10, 200_000),
+              help="Number of source packages of the generated catalog.")
+@click.option("--events-per-minute", default=30.0, show_default=True,
+              type=click.FloatRange(0, 60_000), help=_RATE_HELP)
+@click.option("--profile", default="none", show_default=True,
+              type=click.Choice(["none", "fast", "fedora"]), help=_PROFILE_HELP)
+def simulate(host: str, port: int, catalog: str, seed: int | None, size: int | None,
+             events_per_minute: float, profile: str) -> None:
+    """The simulated Fedora upstreams alone, on one port.
+
+    Serves /kojihub, /mdapi, /bodhi, /bugzilla and /pagure, and the control API
+    under /_sim/. Publishes the world's events to GATEWAY_AMQP_URL when it is set.
+    """
+    from gateway.settings import Settings  # noqa: PLC0415
+    from simulator.server import serve_simulation  # noqa: PLC0415
+
+    settings = Settings()
+    serve_simulation(host=host, port=port, catalog=catalog, seed=seed, size=size,
+                     events_per_minute=events_per_minute, profile=profile,
+                     amqp_url=settings.amqp_url, topic_prefix=settings.topic_prefix)

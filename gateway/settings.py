@@ -1,0 +1,58 @@
+"""Settings, read once from ``GATEWAY_*`` environment variables and an optional TOML file.
+
+Every backend has an embedded default: leave ``GATEWAY_REDIS_URL`` unset and the
+field cache lives in process memory; leave ``GATEWAY_AMQP_URL`` unset and the bus is
+an in-process queue. Upstream URLs default to the real Fedora services. A TOML
+file named by ``GATEWAY_CONFIG`` supplies the same keys (``koji_url = "..."``);
+environment variables win over it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, HttpUrl
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+FEDORA_BROKER = "amqps://fedora:@rabbitmq.fedoraproject.org/%2Fpublic_pubsub"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="forbid", frozen=True)
+
+    koji_url: HttpUrl = HttpUrl("https://koji.fedoraproject.org/kojihub")
+    mdapi_url: HttpUrl = HttpUrl("https://mdapi.fedoraproject.org")
+    bodhi_url: HttpUrl = HttpUrl("https://bodhi.fedoraproject.org")
+    bugzilla_url: HttpUrl = HttpUrl("https://bugzilla.redhat.com")
+    pagure_url: HttpUrl = HttpUrl("https://src.fedoraproject.org")
+
+    redis_url: str | None = Field(default=None, description="unset: in-process field cache")
+    amqp_url: str | None = Field(default=None, description="unset: in-process bus")
+    elasticsearch_url: str | None = Field(default=None, description="unset: embedded search")
+
+    topic_prefix: str = "org.fedoraproject.prod"
+    upstream_timeout_s: float = 10.0
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = os.environ.get("GATEWAY_CONFIG")
+        if config:
+            path = Path(config)
+            if not path.is_file():
+                raise FileNotFoundError(f"GATEWAY_CONFIG names {path}, which is not a file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
