@@ -83,6 +83,7 @@ class Assembler:
         self.world = World(seed=seed, now=now, releases=calendar.releases(now))
         self.seeds = list(seeds)
         self._queue: list[tuple[float, int, Action]] = []
+        self._planned: list[tuple[float, int, Action]] = []
         self._order = itertools.count()
         self._lines: list[_Line] = []
         self._packagers: list[str] = []
@@ -91,8 +92,14 @@ class Assembler:
     # -- the event loop -------------------------------------------------------------------
 
     def at(self, when: float, action: Action) -> None:
+        """Run ``action`` at ``when`` (dropped when that is after the world's now)."""
         if when <= self.now:
             heapq.heappush(self._queue, (when, next(self._order), action))
+
+    def plan(self, when: float, action: Action) -> None:
+        """Like :meth:`at`, for actions known before the loop starts (sorted once, not heaped)."""
+        if when <= self.now:
+            self._planned.append((when, next(self._order), action))
 
     def run(self) -> World:
         world = self.world
@@ -108,18 +115,25 @@ class Assembler:
             ))
             line = _Line(package, s, s.version)
             self._lines.append(line)
-            self.at(self._baseline_time(line), lambda line=line: self._baseline(line))
+            self.plan(self._baseline_time(line), lambda line=line: self._baseline(line))
             for entry in s.history:
-                self.at(entry.at, lambda line=line, entry=entry: self._rawhide_build(line, entry))
+                self.plan(entry.at, lambda line=line, entry=entry: self._rawhide_build(line, entry))
             self._plan_bugs(line)
         self._packagers = sorted({p for line in self._lines for p in line.people()})
         for cycle in calendar.CYCLES:
             if self.start < cycle.mass_rebuild:
-                self.at(cycle.mass_rebuild, lambda c=cycle: self._mass_rebuild(c))
+                self.plan(cycle.mass_rebuild, lambda c=cycle: self._mass_rebuild(c))
             if self.start < cycle.branched:
-                self.at(cycle.branched, lambda c=cycle: self._branch(c))
-        while self._queue:
-            self._current, _, action = heapq.heappop(self._queue)
+                self.plan(cycle.branched, lambda c=cycle: self._branch(c))
+        self._planned.sort(key=_first_two)
+        planned, queue = self._planned, self._queue
+        index, count = 0, len(planned)
+        while index < count or queue:
+            if queue and (index == count or queue[0] < planned[index]):  # type: ignore[operator]
+                self._current, _, action = heapq.heappop(queue)
+            else:
+                self._current, _, action = planned[index]
+                index += 1
             action()
         return world
 
@@ -137,7 +151,6 @@ class Assembler:
             task_id=next(world.counters.task), created=at,
             completed=at + duration if state is not BuildState.BUILDING else None,
             creation_event=world.next_event(), target=target, changelog=changelog,
-            commit=_commit(line.package.name, version, release),
         )
         world.add_build(build)
         return build
@@ -364,7 +377,7 @@ class Assembler:
         if seeds is None:
             seeds = self._invent_bugs(line)
         for bug_seed in sorted(seeds, key=lambda b: b.created):
-            self.at(max(bug_seed.created, self.start - 400 * _DAY) if bug_seed.created < self.start
+            self.plan(max(bug_seed.created, self.start - 400 * _DAY) if bug_seed.created < self.start
                     else bug_seed.created, lambda b=bug_seed: self._file_bug(line, b))
 
     def _invent_bugs(self, line: _Line) -> list[BugSeed]:
@@ -426,8 +439,8 @@ def assemble(seeds: Iterable[PackageSeed], *, seed: int, now: float = calendar.D
     return Assembler(seeds, seed=seed, now=now).run()
 
 
-def _commit(name: str, version: str, release: str) -> str:
-    return hashlib.sha1(f"{name}-{version}-{release}".encode(), usedforsecurity=False).hexdigest()
+def _first_two(item: tuple[float, int, Action]) -> tuple[float, int]:
+    return item[0], item[1]
 
 
 def _alias_hash(seed: int, number: int) -> str:

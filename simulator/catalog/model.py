@@ -12,6 +12,7 @@ them the way the real service does.
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -152,7 +153,6 @@ class Build:
     created: float
     completed: float | None
     creation_event: int
-    commit: str  # dist-git commit hash the build came from
     target: str  # koji build target, e.g. "rawhide" or "f45-candidate"
     changelog: str | None = None  # newest changelog text, for mdapi
     tags: list[TagEntry] = field(default_factory=list)
@@ -160,6 +160,11 @@ class Build:
     @property
     def nvr(self) -> str:
         return f"{self.name}-{self.version}-{self.release}"
+
+    @property
+    def commit(self) -> str:
+        """The dist-git commit the build came from (stable for an NVR)."""
+        return hashlib.sha1(self.nvr.encode(), usedforsecurity=False).hexdigest()
 
     @property
     def evr(self) -> str:
