@@ -173,7 +173,7 @@ def _history(
     packagers: list[str],
 ) -> list[HistoryEntry]:
     # Heavy-tailed: most packages see one to five changes in two years, a busy few hundreds.
-    count = int(rng.paretovariate(1.5) * popularity * 0.9) - 1
+    count = int(rng.paretovariate(1.5) * popularity * 0.75) - 1
     count = max(0, min(count, 320))
     times = sorted(rng.uniform(start, now - 3600) for _ in range(count))
     history: list[HistoryEntry] = []
