@@ -42,8 +42,11 @@ def measure(source: str) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--real-data", default="real",
-                        help="directory of the real Fedora data (default: ../shared/data)")
+    parser.add_argument(
+        "--real-data",
+        default="real",
+        help="directory of the real Fedora data (default: ../shared/data)",
+    )
     parser.add_argument("--skip-real", action="store_true")
     args = parser.parse_args()
     rows = [("generated (default)", measure("generated"))]
@@ -54,7 +57,8 @@ def main() -> None:
         seconds = float(row["seconds"])  # type: ignore[arg-type]
         peak_mb = int(row["peak_bytes"]) / 2**20  # type: ignore[call-overload]
         verdict = "ok" if seconds <= 10 and peak_mb <= 1536 else "MISSED"
-        print(f"{name:<24}{seconds:>9.2f}{peak_mb:>13.0f}  {'<=10 s, <=1.5 GB':<14}{verdict:>4} {row['sizes']}")
+        target = "<=10 s, <=1.5 GB"
+        print(f"{name:<24}{seconds:>9.2f}{peak_mb:>13.0f}  {target:<18}{verdict:<7}{row['sizes']}")
 
 
 if __name__ == "__main__":

@@ -21,12 +21,17 @@ _PROFILE_HELP = "Latency profile of the simulated upstreams: none, fast or fedor
 
 
 @click.group()
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+)
 def cli(log_level: str) -> None:
     """One GraphQL endpoint over Fedora's packaging services."""
-    logging.basicConfig(level=log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 @cli.command()
@@ -34,23 +39,53 @@ def cli(log_level: str) -> None:
 @click.option("--port", default=8100, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--catalog", default="generated", show_default=True, help=_CATALOG_HELP)
 @click.option("--seed", default=None, type=int, help="Seed of the generated catalog.")
-@click.option("--size", default=None, type=click.IntRange(10, 200_000),
-              help="Number of source packages of the generated catalog.")
-@click.option("--events-per-minute", default=30.0, show_default=True,
-              type=click.FloatRange(0, 60_000), help=_RATE_HELP)
-@click.option("--profile", default="none", show_default=True,
-              type=click.Choice(["none", "fast", "fedora"]), help=_PROFILE_HELP)
-def simulate(host: str, port: int, catalog: str, seed: int | None, size: int | None,
-             events_per_minute: float, profile: str) -> None:
+@click.option(
+    "--size",
+    default=None,
+    type=click.IntRange(10, 200_000),
+    help="Number of source packages of the generated catalog.",
+)
+@click.option(
+    "--events-per-minute",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 60_000),
+    help=_RATE_HELP,
+)
+@click.option(
+    "--profile",
+    default="none",
+    show_default=True,
+    type=click.Choice(["none", "fast", "fedora"]),
+    help=_PROFILE_HELP,
+)
+def simulate(
+    host: str,
+    port: int,
+    catalog: str,
+    seed: int | None,
+    size: int | None,
+    events_per_minute: float,
+    profile: str,
+) -> None:
     """The simulated Fedora upstreams alone, on one port.
 
     Serves /kojihub, /mdapi, /bodhi, /bugzilla and /pagure, and the control API
     under /_sim/. Publishes the world's events to GATEWAY_AMQP_URL when it is set.
     """
-    from gateway.settings import Settings  # noqa: PLC0415
-    from simulator.server import serve_simulation  # noqa: PLC0415
+    from simulator.server import serve_simulation
+
+    from gateway.settings import Settings
 
     settings = Settings()
-    serve_simulation(host=host, port=port, catalog=catalog, seed=seed, size=size,
-                     events_per_minute=events_per_minute, profile=profile,
-                     amqp_url=settings.amqp_url, topic_prefix=settings.topic_prefix)
+    serve_simulation(
+        host=host,
+        port=port,
+        catalog=catalog,
+        seed=seed,
+        size=size,
+        events_per_minute=events_per_minute,
+        profile=profile,
+        amqp_url=settings.amqp_url,
+        topic_prefix=settings.topic_prefix,
+    )

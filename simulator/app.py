@@ -7,7 +7,7 @@ behind its :class:`~simulator.gate.UpstreamGate`; ``/_sim/`` is the control API.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -50,7 +50,7 @@ class Simulation:
 class _Prefixes:
     """Dispatch by path prefix, presenting ``/kojihub`` to the koji app as ``/kojihub/``."""
 
-    def __init__(self, routes: dict[str, ASGIApp], fallback: ASGIApp) -> None:
+    def __init__(self, routes: Mapping[str, ASGIApp], fallback: ASGIApp) -> None:
         self.routes = {f"/{prefix}": app for prefix, app in routes.items()}
         self.fallback = fallback
 
@@ -60,13 +60,17 @@ class _Prefixes:
             for prefix, app in self.routes.items():
                 if path == prefix or path.startswith(prefix + "/"):
                     root = scope.get("root_path", "") + prefix
-                    inner = dict(scope, root_path=root, path=path if path != prefix else prefix + "/")
+                    inner = dict(
+                        scope, root_path=root, path=path if path != prefix else prefix + "/"
+                    )
                     await app(inner, receive, send)
                     return
         await self.fallback(scope, receive, send)
 
 
-def create_app(simulation: Simulation, *, lifespan: Callable[[Starlette], AsyncIterator[None]] | None = None) -> ASGIApp:
+def create_app(
+    simulation: Simulation, *, lifespan: Callable[[Starlette], AsyncIterator[None]] | None = None
+) -> ASGIApp:
     """The whole simulated Fedora: upstreams behind their gates, and the control API."""
 
     @asynccontextmanager
@@ -79,8 +83,12 @@ def create_app(simulation: Simulation, *, lifespan: Callable[[Starlette], AsyncI
 
     control_app = Starlette(routes=control.routes(simulation), lifespan=run)
     gated = {
-        prefix: UpstreamGate(factory(simulation.world), upstream=_STATS_NAMES.get(prefix, prefix),
-                             stats=simulation.stats, faults=simulation.faults)
+        prefix: UpstreamGate(
+            factory(simulation.world),
+            upstream=_STATS_NAMES.get(prefix, prefix),
+            stats=simulation.stats,
+            faults=simulation.faults,
+        )
         for prefix, factory in UPSTREAM_APPS.items()
     }
     return _Prefixes(gated, control_app)

@@ -88,15 +88,17 @@ def routes(simulation: Simulation) -> list[BaseRoute]:
 
     async def get_world(request: Request) -> Response:
         world = simulation.world
-        return JSONResponse({
-            "seed": world.seed,
-            "now": world.now,
-            "sizes": world.stats(),
-            "releases": [
-                {"name": r.name, "branch": r.branch, "state": r.state}
-                for r in sorted(world.releases.values(), key=lambda r: r.version)
-            ],
-        })
+        return JSONResponse(
+            {
+                "seed": world.seed,
+                "now": world.now,
+                "sizes": world.stats(),
+                "releases": [
+                    {"name": r.name, "branch": r.branch, "state": r.state}
+                    for r in sorted(world.releases.values(), key=lambda r: r.version)
+                ],
+            }
+        )
 
     return [
         Route("/_sim/events", post_event, methods=["POST"]),

@@ -103,7 +103,9 @@ class Faults:
     def use_profile(self, name: str) -> None:
         if name not in PROFILES:
             raise ValueError(f"unknown profile {name!r}; known: {', '.join(sorted(PROFILES))}")
-        self.plans = {upstream: FaultPlan(**asdict(plan)) for upstream, plan in PROFILES[name].items()}
+        self.plans = {
+            upstream: FaultPlan(**asdict(plan)) for upstream, plan in PROFILES[name].items()
+        }
 
     def update(self, settings: dict[str, Any]) -> None:
         """Apply ``{"profile": name}`` and/or ``{"<upstream>": {plan fields}}``; all or nothing."""
@@ -111,7 +113,9 @@ class Faults:
         if "profile" in settings:
             profile = settings["profile"]
             if profile not in PROFILES:
-                raise ValueError(f"unknown profile {profile!r}; known: {', '.join(sorted(PROFILES))}")
+                raise ValueError(
+                    f"unknown profile {profile!r}; known: {', '.join(sorted(PROFILES))}"
+                )
             plans = {n: FaultPlan(**asdict(p)) for n, p in PROFILES[profile].items()}
         for upstream, data in settings.items():
             if upstream == "profile":

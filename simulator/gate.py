@@ -46,10 +46,20 @@ class UpstreamGate:
             await asyncio.sleep(plan.timeout_s)
             return  # the connection closes without an answer
         if fault == "error":
-            await _respond(send, 500, b"text/html", b"<html><body><h1>500 Internal Server Error</h1></body></html>")
+            await _respond(
+                send,
+                500,
+                b"text/html",
+                b"<html><body><h1>500 Internal Server Error</h1></body></html>",
+            )
         elif fault == "throttle":
-            await _respond(send, 429, b"text/plain", b"Too Many Requests",
-                           [(b"retry-after", str(plan.retry_after_s).encode())])
+            await _respond(
+                send,
+                429,
+                b"text/plain",
+                b"Too Many Requests",
+                [(b"retry-after", str(plan.retry_after_s).encode())],
+            )
         else:
             await self._malformed(scope, send)
 
@@ -57,18 +67,28 @@ class UpstreamGate:
         if self.upstream == "koji":
             match = _METHOD_NAME.search(body)
             return match.group(1).decode() if match else "unknown"
-        root = scope.get("root_path", "")
-        path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
+        root: str = scope.get("root_path", "")
+        path: str = scope["path"]
+        path = path.removeprefix(root)
         parts = [p for p in path.split("/") if p]
         if self.upstream == "mdapi" and len(parts) >= 2:
             return parts[1]  # /{branch}/pkg/{name}
-        if self.upstream in ("bugzilla", "pagure") and len(parts) >= 2 and parts[0] in ("rest", "api"):
+        if (
+            self.upstream in ("bugzilla", "pagure")
+            and len(parts) >= 2
+            and parts[0] in ("rest", "api")
+        ):
             return parts[1] if parts[0] == "rest" else (parts[2] if len(parts) > 2 else parts[1])
         return parts[0] if parts else "root"
 
     async def _malformed(self, scope: Scope, send: Send) -> None:
         if self.upstream == "koji":
-            await _respond(send, 200, b"text/xml", b"<?xml version='1.0'?><methodResponse><params><param><value><struct><member>")
+            await _respond(
+                send,
+                200,
+                b"text/xml",
+                b"<?xml version='1.0'?><methodResponse><params><param><value><struct><member>",
+            )
         else:
             await _respond(send, 200, b"application/json", b'{"updates": [{"alias": "FEDORA-')
 
@@ -96,13 +116,21 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
 
 
 async def _respond(
-    send: Send, status: int, content_type: bytes, body: bytes,
+    send: Send,
+    status: int,
+    content_type: bytes,
+    body: bytes,
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
-                    *(headers or [])],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from simulator.catalog.model import (
     Bug,
     Build,
-    BuildState,
     Override,
     Package,
     Release,

@@ -44,7 +44,9 @@ class LiveServer:
     """A uvicorn server in a background thread, for clients that need real HTTP."""
 
     def __init__(self, app: object, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )  # type: ignore[arg-type]
         self.server = uvicorn.Server(config)
         self.url = f"http://127.0.0.1:{port}"
         self._thread = threading.Thread(target=self.server.run, daemon=True)

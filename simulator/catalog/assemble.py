@@ -15,6 +15,7 @@ import hashlib
 import heapq
 import itertools
 import random
+from functools import partial
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -36,8 +37,14 @@ _DAY = 24 * _HOUR
 
 BUG_STATUSES_OPEN = ("NEW", "NEW", "NEW", "ASSIGNED", "ASSIGNED", "POST", "MODIFIED", "ON_QA")
 BUG_RESOLUTIONS = (
-    ("ERRATA", 0.35), ("CURRENTRELEASE", 0.12), ("NOTABUG", 0.1), ("DUPLICATE", 0.1),
-    ("EOL", 0.12), ("WONTFIX", 0.06), ("RAWHIDE", 0.08), ("INSUFFICIENT_DATA", 0.04),
+    ("ERRATA", 0.35),
+    ("CURRENTRELEASE", 0.12),
+    ("NOTABUG", 0.1),
+    ("DUPLICATE", 0.1),
+    ("EOL", 0.12),
+    ("WONTFIX", 0.06),
+    ("RAWHIDE", 0.08),
+    ("INSUFFICIENT_DATA", 0.04),
     ("UPSTREAM", 0.03),
 )
 BUG_SUMMARIES = (
@@ -106,30 +113,43 @@ class Assembler:
         for name in ("releng", "bodhi", "autopen", "packagerbot"):
             world.user(name)
         for s in self.seeds:
-            package = world.add_package(Package(
-                id=next(world.counters.package), name=s.name, summary=s.summary,
-                license=s.license, url=s.url, owner=s.owner, admins=list(s.admins),
-                committers=list(s.committers), groups=list(s.groups),
-                subpackages=list(s.subpackages), created=s.created,
-                description=s.description, retired=s.retired, arch=s.arch,
-            ))
+            package = world.add_package(
+                Package(
+                    id=next(world.counters.package),
+                    name=s.name,
+                    summary=s.summary,
+                    license=s.license,
+                    url=s.url,
+                    owner=s.owner,
+                    admins=list(s.admins),
+                    committers=list(s.committers),
+                    groups=list(s.groups),
+                    subpackages=list(s.subpackages),
+                    created=s.created,
+                    description=s.description,
+                    retired=s.retired and s.retired_at is None,
+                    arch=s.arch,
+                )
+            )
             line = _Line(package, s, s.version)
             self._lines.append(line)
-            self.plan(self._baseline_time(line), lambda line=line: self._baseline(line))
+            self.plan(self._baseline_time(line), partial(self._baseline, line))
             for entry in s.history:
-                self.plan(entry.at, lambda line=line, entry=entry: self._rawhide_build(line, entry))
+                self.plan(entry.at, partial(self._rawhide_build, line, entry))
             self._plan_bugs(line)
+            if s.retired and s.retired_at is not None:
+                self.plan(s.retired_at, partial(_retire, package))
         self._packagers = sorted({p for line in self._lines for p in line.people()})
         for cycle in calendar.CYCLES:
             if self.start < cycle.mass_rebuild:
-                self.plan(cycle.mass_rebuild, lambda c=cycle: self._mass_rebuild(c))
+                self.plan(cycle.mass_rebuild, partial(self._mass_rebuild, cycle))
             if self.start < cycle.branched:
-                self.plan(cycle.branched, lambda c=cycle: self._branch(c))
+                self.plan(cycle.branched, partial(self._branch, cycle))
         self._planned.sort(key=_first_two)
         planned, queue = self._planned, self._queue
         index, count = 0, len(planned)
         while index < count or queue:
-            if queue and (index == count or queue[0] < planned[index]):  # type: ignore[operator]
+            if queue and (index == count or queue[0] < planned[index]):
                 self._current, _, action = heapq.heappop(queue)
             else:
                 self._current, _, action = planned[index]
@@ -140,17 +160,34 @@ class Assembler:
     # -- koji --------------------------------------------------------------------------
 
     def _new_build(
-        self, line: _Line, *, version: str, release: str, at: float, owner: str,
-        target: str, changelog: str, state: BuildState = BuildState.COMPLETE,
+        self,
+        line: _Line,
+        *,
+        version: str,
+        release: str,
+        at: float,
+        owner: str,
+        target: str,
+        changelog: str,
+        state: BuildState = BuildState.COMPLETE,
     ) -> Build:
         world = self.world
-        duration = self.rng.uniform(4 * 60, 50 * 60) * max(1.0, line.seed.popularity ** 0.5)
+        duration = self.rng.uniform(4 * 60, 50 * 60) * max(1.0, line.seed.popularity**0.5)
         build = Build(
-            id=next(world.counters.build), package_id=line.package.id, name=line.package.name,
-            version=version, release=release, epoch=line.seed.epoch, state=state, owner=owner,
-            task_id=next(world.counters.task), created=at,
+            id=next(world.counters.build),
+            package_id=line.package.id,
+            name=line.package.name,
+            version=version,
+            release=release,
+            epoch=line.seed.epoch,
+            state=state,
+            owner=owner,
+            task_id=next(world.counters.task),
+            created=at,
             completed=at + duration if state is not BuildState.BUILDING else None,
-            creation_event=world.next_event(), target=target, changelog=changelog,
+            creation_event=world.next_event(),
+            target=target,
+            changelog=changelog,
         )
         world.add_build(build)
         return build
@@ -164,13 +201,21 @@ class Assembler:
         """The build each package had before the history starts, cloned into rawhide."""
         at = self._clock()
         version = calendar.rawhide_version(at)
-        build = self._new_build(line, version=line.version, release=f"1.fc{version}", at=at,
-                                owner=self._owner(line), target="rawhide",
-                                changelog=f"Update to {line.version}")
+        build = self._new_build(
+            line,
+            version=line.version,
+            release=f"1.fc{version}",
+            at=at,
+            owner=self._owner(line),
+            target="rawhide",
+            changelog=f"Update to {line.version}",
+        )
         when = (build.completed or at) + 600
         self.world.tag_build(build, f"f{version}", user="bodhi", at=when)
         for later in range(version + 1, calendar.rawhide_version(self.start) + 1):
-            self.world.tag_build(build, f"f{later}", user="releng", at=calendar.cycle(later - 1).branched)
+            self.world.tag_build(
+                build, f"f{later}", user="releng", at=calendar.cycle(later - 1).branched
+            )
 
     def _owner(self, line: _Line, entry: HistoryEntry | None = None) -> str:
         people = line.people()
@@ -192,11 +237,26 @@ class Assembler:
         release = f"{line.release}.fc{dist}"
         owner = self._owner(line, entry)
         if self.rng.random() < 0.05:  # a failed attempt first, fixed an hour later
-            self._new_build(line, version=line.version, release=release, at=at, owner=owner,
-                            target="rawhide", changelog=entry.changelog, state=BuildState.FAILED)
+            self._new_build(
+                line,
+                version=line.version,
+                release=release,
+                at=at,
+                owner=owner,
+                target="rawhide",
+                changelog=entry.changelog,
+                state=BuildState.FAILED,
+            )
             at += _HOUR
-        build = self._new_build(line, version=line.version, release=release, at=at,
-                                owner=owner, target="rawhide", changelog=entry.changelog)
+        build = self._new_build(
+            line,
+            version=line.version,
+            release=release,
+            at=at,
+            owner=owner,
+            target="rawhide",
+            changelog=entry.changelog,
+        )
         done = build.completed or at
         gated = done + self.rng.uniform(2, 30) * 60
         if gated < self.now - _DAY:  # long settled: no need to live through the gating
@@ -211,7 +271,7 @@ class Assembler:
                     chance = 0.8
                 if self.rng.random() < chance:
                     delay = self.rng.uniform(0.2, 3) * _DAY
-                    self.at(at + delay, lambda v=version: self._branched_build(line, v, entry))
+                    self.at(at + delay, partial(self._branched_build, line, version, entry))
 
     def _rawhide_update(self, line: _Line, build: Build, at: float | None = None) -> None:
         """Bodhi's automatic rawhide update: gated, then stable, then into the dist tag."""
@@ -223,10 +283,16 @@ class Assembler:
         world.tag_build(build, f"f{dist}", user="bodhi", at=at)
         if release is None:  # a release older than bodhi's list
             return
-        update = self._new_update(line, [build], release.name, at, submitter=build.owner,
-                                  notes=f"Automatic update for {build.nvr}.\n\n##### **Changelog**\n\n"
-                                        f"```\n* {build.changelog}\n```",
-                                  kind="unspecified")
+        update = self._new_update(
+            line,
+            [build],
+            release.name,
+            at,
+            submitter=build.owner,
+            notes=f"Automatic update for {build.nvr}.\n\n##### **Changelog**\n\n"
+            f"```\n* {build.changelog}\n```",
+            kind="unspecified",
+        )
         update.status, update.request = UpdateStatus.STABLE, None
         update.date_testing = update.date_stable = at + 60
         update.stable_karma, update.autokarma = 0, False
@@ -237,23 +303,34 @@ class Assembler:
             return
         owner = self._owner(line, entry)
         now = self._clock()
-        build = self._new_build(line, version=line.version, release=f"{line.release}.fc{version}",
-                                at=now, owner=owner, target=f"f{version}-candidate",
-                                changelog=entry.changelog)
+        build = self._new_build(
+            line,
+            version=line.version,
+            release=f"{line.release}.fc{version}",
+            at=now,
+            owner=owner,
+            target=f"f{version}-candidate",
+            changelog=entry.changelog,
+        )
         done = build.completed or now
         self.world.tag_build(build, f"f{version}-updates-candidate", user=owner, at=done)
-        self.at(done + self.rng.uniform(10, 120) * 60,
-                lambda: self._submit(line, build, version, entry))
+        self.at(
+            done + self.rng.uniform(10, 120) * 60, lambda: self._submit(line, build, version, entry)
+        )
 
     def _submit(self, line: _Line, build: Build, version: int, entry: HistoryEntry) -> None:
         at = self._clock()
         release = self.world.releases[f"F{version}"]
         previous = line.branched.get(version)
-        kind = "security" if "CVE" in entry.changelog else self.rng.choice(
-            ("bugfix", "bugfix", "bugfix", "enhancement", "enhancement"))
+        kind = (
+            "security"
+            if "CVE" in entry.changelog
+            else self.rng.choice(("bugfix", "bugfix", "bugfix", "enhancement", "enhancement"))
+        )
         notes = entry.changelog if self.rng.random() < 0.6 else f"Update to {build.version}"
-        update = self._new_update(line, [build], release.name, at, submitter=build.owner,
-                                  notes=notes, kind=kind)
+        update = self._new_update(
+            line, [build], release.name, at, submitter=build.owner, notes=notes, kind=kind
+        )
         update.request = "testing"
         if previous is not None and previous.status in (UpdateStatus.PENDING, UpdateStatus.TESTING):
             self._obsolete(previous, at)
@@ -272,10 +349,16 @@ class Assembler:
             self.world.untag_build(build, release.candidate_tag)
             self.world.tag_build(build, release.testing_tag, user="bodhi", at=at)
         update.status, update.request, update.date_testing, update.modified = (
-            UpdateStatus.TESTING, None, at, at)
+            UpdateStatus.TESTING,
+            None,
+            at,
+            at,
+        )
         self._karma(update, at)
         wait = (3 if update.karma >= update.stable_karma else 7) * _DAY
-        self.at(at + wait + self.rng.uniform(0, 2) * _DAY, lambda: self._request_stable(line, update))
+        self.at(
+            at + wait + self.rng.uniform(0, 2) * _DAY, lambda: self._request_stable(line, update)
+        )
 
     def _request_stable(self, line: _Line, update: Update) -> None:
         if update.status is not UpdateStatus.TESTING:
@@ -287,7 +370,9 @@ class Assembler:
                 self.world.untag_build(build, self.world.releases[update.release].testing_tag)
             return
         update.request = "stable"
-        self.at(self._clock() + self.rng.uniform(2, 20) * _HOUR, lambda: self._to_stable(line, update))
+        self.at(
+            self._clock() + self.rng.uniform(2, 20) * _HOUR, lambda: self._to_stable(line, update)
+        )
 
     def _to_stable(self, line: _Line, update: Update) -> None:
         if update.status is not UpdateStatus.TESTING:
@@ -298,7 +383,11 @@ class Assembler:
             self.world.untag_build(build, release.testing_tag)
             self.world.tag_build(build, release.stable_tag, user="bodhi", at=at)
         update.status, update.request, update.date_stable, update.modified = (
-            UpdateStatus.STABLE, None, at, at)
+            UpdateStatus.STABLE,
+            None,
+            at,
+            at,
+        )
         self._close_bugs(line, update, at)
 
     def _obsolete(self, update: Update, at: float) -> None:
@@ -313,25 +402,51 @@ class Assembler:
             user = self.rng.choice(self._packagers)
             karma = self.rng.choices((1, 0, -1), (75, 20, 5))[0]
             at += self.rng.uniform(1, 48) * _HOUR
-            update.comments.append(Comment(
-                id=next(self.world.counters.comment), user=user, karma=karma, at=at,
-                text=("Works for me." if karma > 0 else
-                      "Breaks my workflow, see the linked bug." if karma < 0 else "Installed fine."),
-            ))
+            update.comments.append(
+                Comment(
+                    id=next(self.world.counters.comment),
+                    user=user,
+                    karma=karma,
+                    at=at,
+                    text=(
+                        "Works for me."
+                        if karma > 0
+                        else "Breaks my workflow, see the linked bug."
+                        if karma < 0
+                        else "Installed fine."
+                    ),
+                )
+            )
 
     def _new_update(
-        self, line: _Line, builds: list[Build], release: str, at: float, *, submitter: str,
-        notes: str, kind: str,
+        self,
+        line: _Line,
+        builds: list[Build],
+        release: str,
+        at: float,
+        *,
+        submitter: str,
+        notes: str,
+        kind: str,
     ) -> Update:
         world = self.world
         number = next(world.counters.update)
         year = _year(at)
         update = Update(
-            id=number, alias=f"FEDORA-{year}-{_alias_hash(world.seed, number)}", release=release,
-            build_ids=[b.id for b in builds], status=UpdateStatus.PENDING, request=None,
-            type=kind, severity="unspecified" if kind != "security" else self.rng.choice(
-                ("low", "medium", "high", "urgent")),
-            submitter=submitter, submitted=at, modified=None, notes=notes,
+            id=number,
+            alias=f"FEDORA-{year}-{_alias_hash(world.seed, number)}",
+            release=release,
+            build_ids=[b.id for b in builds],
+            status=UpdateStatus.PENDING,
+            request=None,
+            type=kind,
+            severity="unspecified"
+            if kind != "security"
+            else self.rng.choice(("low", "medium", "high", "urgent")),
+            submitter=submitter,
+            submitted=at,
+            modified=None,
+            notes=notes,
             critpath=line.seed.popularity >= 4,
         )
         return world.add_update(update)
@@ -354,8 +469,13 @@ class Assembler:
         at = self._clock()
         failed = self.rng.random() < 0.03
         build = self._new_build(
-            line, version=line.version, release=f"{line.release}.fc{version}", at=at,
-            owner="releng", target=f"f{version}-rebuild", changelog=note,
+            line,
+            version=line.version,
+            release=f"{line.release}.fc{version}",
+            at=at,
+            owner="releng",
+            target=f"f{version}-rebuild",
+            changelog=note,
             state=BuildState.FAILED if failed else BuildState.COMPLETE,
         )
         if not failed:
@@ -377,8 +497,12 @@ class Assembler:
         if seeds is None:
             seeds = self._invent_bugs(line)
         for bug_seed in sorted(seeds, key=lambda b: b.created):
-            self.plan(max(bug_seed.created, self.start - 400 * _DAY) if bug_seed.created < self.start
-                    else bug_seed.created, lambda b=bug_seed: self._file_bug(line, b))
+            self.plan(
+                max(bug_seed.created, self.start - 400 * _DAY)
+                if bug_seed.created < self.start
+                else bug_seed.created,
+                partial(self._file_bug, line, bug_seed),
+            )
 
     def _invent_bugs(self, line: _Line) -> list[BugSeed]:
         rng = self.rng
@@ -394,11 +518,20 @@ class Assembler:
             changed = min(self.now - 60, created + rng.uniform(0.01, 1.0) * age)
             template = rng.choice(BUG_SUMMARIES)
             summary = template.format(
-                p=line.package.name, v=calendar.rawhide_version(created), ver=_bump(line.version),
-                y=_year(created), n=rng.randint(1000, 59999), fn=rng.choice(("main", "parse", "init", "g_free", "free")),
-                s=line.package.summary, d=rng.choice(("libfoo", "python3-six", "openssl1.1")),
+                p=line.package.name,
+                v=calendar.rawhide_version(created),
+                ver=_bump(line.version),
+                y=_year(created),
+                n=rng.randint(1000, 59999),
+                fn=rng.choice(("main", "parse", "init", "g_free", "free")),
+                s=line.package.summary,
+                d=rng.choice(("libfoo", "python3-six", "openssl1.1")),
             )
-            keywords = ["FTBFS"] if "FTBFS" in summary else (["Security", "SecurityTracking"] if "CVE" in summary else [])
+            keywords = (
+                ["FTBFS"]
+                if "FTBFS" in summary
+                else (["Security", "SecurityTracking"] if "CVE" in summary else [])
+            )
             resolution = _weighted(rng, BUG_RESOLUTIONS) if closed else ""
             status = "CLOSED" if closed else rng.choice(BUG_STATUSES_OPEN)
             out.append(BugSeed(summary, status, resolution, created, changed, keywords))
@@ -410,16 +543,27 @@ class Assembler:
         version = calendar.rawhide_version(seed.created)
         bug = Bug(
             id=seed.bug_id if seed.bug_id is not None else next(world.counters.bug),
-            component=line.package.name, summary=seed.summary, status=seed.status,
-            resolution=seed.resolution, severity=self.rng.choice(("unspecified", "unspecified", "low", "medium", "high", "urgent")),
-            priority="unspecified", version="rawhide" if self.rng.random() < 0.4 else str(version - 1),
-            created=seed.created, changed=seed.changed, assignee=f"{assignee}@fedoraproject.org",
-            creator=f"{self.rng.choice(self._packagers) if self._packagers else 'reporter'}@fedoraproject.org",
+            component=line.package.name,
+            summary=seed.summary,
+            status=seed.status,
+            resolution=seed.resolution,
+            severity=self.rng.choice(
+                ("unspecified", "unspecified", "low", "medium", "high", "urgent")
+            ),
+            priority="unspecified",
+            version="rawhide" if self.rng.random() < 0.4 else str(version - 1),
+            created=seed.created,
+            changed=seed.changed,
+            assignee=f"{assignee}@fedoraproject.org",
+            creator=f"{self._reporter()}@fedoraproject.org",
             keywords=list(seed.keywords),
         )
         world.add_bug(bug)
         if bug.is_open:
             line.open_bugs.append(bug)
+
+    def _reporter(self) -> str:
+        return self.rng.choice(self._packagers) if self._packagers else "reporter"
 
     def _close_bugs(self, line: _Line, update: Update, at: float) -> None:
         for bug_id in update.bug_ids:
@@ -434,9 +578,15 @@ class Assembler:
         return self._current
 
 
-def assemble(seeds: Iterable[PackageSeed], *, seed: int, now: float = calendar.DEFAULT_NOW) -> World:
+def assemble(
+    seeds: Iterable[PackageSeed], *, seed: int, now: float = calendar.DEFAULT_NOW
+) -> World:
     """Build the world from package seeds by replaying their history up to ``now``."""
     return Assembler(seeds, seed=seed, now=now).run()
+
+
+def _retire(package: Package) -> None:
+    package.retired = True
 
 
 def _first_two(item: tuple[float, int, Action]) -> tuple[float, int]:

@@ -70,12 +70,13 @@ def releases(now: float) -> list[Release]:
         if c.version == rawhide:
             out.append(Release(f"F{c.version}", c.version, "rawhide", "pending", None))
         elif now >= c.eol:
-            out.append(Release(f"F{c.version}", c.version, f"f{c.version}", "archived",
-                               c.released, c.eol))
+            out.append(
+                Release(f"F{c.version}", c.version, f"f{c.version}", "archived", c.released, c.eol)
+            )
         elif now >= c.released:
-            out.append(Release(f"F{c.version}", c.version, f"f{c.version}", "current",
-                               c.released, c.eol))
+            out.append(
+                Release(f"F{c.version}", c.version, f"f{c.version}", "current", c.released, c.eol)
+            )
         else:
-            out.append(Release(f"F{c.version}", c.version, f"f{c.version}", "frozen", None,
-                               c.eol))
+            out.append(Release(f"F{c.version}", c.version, f"f{c.version}", "frozen", None, c.eol))
     return out

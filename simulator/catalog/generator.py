@@ -31,16 +31,18 @@ def generate(
     rng = random.Random(seed)
     packagers = names.user_names(rng, max(50, size // 9))
     # A Zipf-like share of ownership: the first packagers own the most packages.
-    owner_weights = list(itertools.accumulate(1.0 / (rank + 1) ** 0.9
-                                              for rank in range(len(packagers))))
+    owner_weights = list(
+        itertools.accumulate(1.0 / (rank + 1) ** 0.9 for rank in range(len(packagers)))
+    )
     start = now - calendar.HISTORY_YEARS * 365 * _DAY
 
     seeds: list[PackageSeed] = []
     taken: set[str] = set()
     for name, summary, popularity in names.CORE_PACKAGES[: max(1, min(size // 20, 60))]:
         taken.add(name)
-        seeds.append(_package(rng, name, "plain", summary, popularity, packagers,
-                              owner_weights, start, now))
+        seeds.append(
+            _package(rng, name, "plain", summary, popularity, packagers, owner_weights, start, now)
+        )
     while len(seeds) < size:
         family = names.weighted(rng, names.FAMILIES)
         name, summary = _name_and_summary(rng, family)
@@ -48,8 +50,9 @@ def generate(
             continue
         taken.add(name)
         popularity = min(8.0, rng.paretovariate(1.6))
-        seeds.append(_package(rng, name, family, summary, popularity, packagers,
-                              owner_weights, start, now))
+        seeds.append(
+            _package(rng, name, family, summary, popularity, packagers, owner_weights, start, now)
+        )
     seeds.sort(key=lambda s: s.name)
     return seeds
 
@@ -66,8 +69,7 @@ def _name_and_summary(rng: random.Random, family: str) -> tuple[str, str]:
         case "golang":
             host = rng.choice(("github", "github", "github", "gitlab", "gopkg"))
             owner = rng.choice(names.STEMS)
-            return (f"golang-{host}-{owner}-{project}",
-                    f"Go package for {topic}")
+            return (f"golang-{host}-{owner}-{project}", f"Go package for {topic}")
         case "perl":
             module = "-".join(part.capitalize() for part in project.split("-"))
             top = rng.choice(("App", "Data", "Test", "Net", "Text", "File", "Moose", "HTTP"))
@@ -92,16 +94,22 @@ def _version(rng: random.Random, family: str) -> str:
     if family == "texlive":
         return f"svn{rng.randint(15_000, 72_000)}"
     if family == "golang" and rng.random() < 0.3:
-        return f"0^{rng.randint(2019, 2024)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}git{rng.getrandbits(28):07x}"
+        return _snapshot(rng, "0", 2019, 2024)
     major = rng.choices((0, 1, 2, 3, 4, 5, 10, 20), (30, 30, 15, 8, 5, 4, 4, 4))[0]
     return f"{major}.{rng.randint(0, 30)}.{rng.randint(0, 15)}"
+
+
+def _snapshot(rng: random.Random, base: str, first_year: int, last_year: int) -> str:
+    """A Go-style snapshot version: ``0^20240517git1a2b3c4``."""
+    day = f"{rng.randint(first_year, last_year)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+    return f"{base}^{day}git{rng.getrandbits(28):07x}"
 
 
 def _next_version(rng: random.Random, version: str) -> str:
     if version.startswith("svn"):
         return f"svn{int(version[3:]) + rng.randint(50, 3000)}"
     if "^" in version:
-        return f"{version.split('^')[0]}^{rng.randint(2025, 2026)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}git{rng.getrandbits(28):07x}"
+        return _snapshot(rng, version.split("^")[0], 2025, 2026)
     parts = [int(p) if p.isdigit() else 0 for p in version.split(".")[:3]]
     while len(parts) < 3:
         parts.append(0)
@@ -182,11 +190,18 @@ def _history(
             version = _next_version(rng, version)
             entry = HistoryEntry(at, version, Change.VERSION, f"Update to {version}")
         else:
-            text = rng.choice((
-                "Fix FTBFS with GCC 15", "Add patch for CVE fix", "Fix build with Python 3.14",
-                "Drop obsolete BuildRequires", "Backport upstream fix", "Enable test suite",
-                "Convert to %autorelease and %autochangelog", "Fix license tag",
-            ))
+            text = rng.choice(
+                (
+                    "Fix FTBFS with GCC 15",
+                    "Add patch for CVE fix",
+                    "Fix build with Python 3.14",
+                    "Drop obsolete BuildRequires",
+                    "Backport upstream fix",
+                    "Enable test suite",
+                    "Convert to %autorelease and %autochangelog",
+                    "Fix license tag",
+                )
+            )
             entry = HistoryEntry(at, version, Change.BUMP, text)
         entry.author = rng.choice(packagers)
         history.append(entry)
@@ -204,22 +219,37 @@ def _subpackages(rng: random.Random, name: str, family: str, summary: str) -> li
         case "rust":
             crate = name.removeprefix("rust-")
             out = [Subpackage(f"{name}-devel", f'Rust crate "{crate}"')]
-            out.append(Subpackage(f"{name}+default-devel", f'Rust crate "{crate}" - feature "default"'))
-            out.extend(Subpackage(f"{name}+{rng.choice(names.STEMS)}-devel",
-                                  f'Rust crate "{crate}" - feature')
-                       for _ in range(rng.choices((0, 1, 3, 8), (40, 30, 20, 10))[0]))
+            out.append(
+                Subpackage(f"{name}+default-devel", f'Rust crate "{crate}" - feature "default"')
+            )
+            out.extend(
+                Subpackage(
+                    f"{name}+{rng.choice(names.STEMS)}-devel", f'Rust crate "{crate}" - feature'
+                )
+                for _ in range(rng.choices((0, 1, 3, 8), (40, 30, 20, 10))[0])
+            )
             return _unique(out)
         case "golang":
             return [Subpackage(f"{name}-devel", summary)]
         case "ghc":
-            return [Subpackage(f"{name}-devel", f"Haskell {name} library development files"),
-                    Subpackage(f"{name}-prof", f"Haskell {name} profiling library")]
+            return [
+                Subpackage(f"{name}-devel", f"Haskell {name} library development files"),
+                Subpackage(f"{name}-prof", f"Haskell {name} profiling library"),
+            ]
         case "nodejs" | "texlive" | "perl" | "R" | "php":
-            return [Subpackage(f"{name}-doc", f"Documentation for {name}")] if rng.random() < 0.15 else []
+            return (
+                [Subpackage(f"{name}-doc", f"Documentation for {name}")]
+                if rng.random() < 0.15
+                else []
+            )
         case _:
             out = []
-            for suffix, what in (("libs", "Libraries"), ("devel", "Development files"),
-                                 ("doc", "Documentation"), ("tools", "Tools")):
+            for suffix, what in (
+                ("libs", "Libraries"),
+                ("devel", "Development files"),
+                ("doc", "Documentation"),
+                ("tools", "Tools"),
+            ):
                 if rng.random() < 0.3:
                     out.append(Subpackage(f"{name}-{suffix}", f"{what} for {name}"))
             return out
@@ -245,7 +275,9 @@ def _url(rng: random.Random, name: str, family: str) -> str:
         case "perl":
             return f"https://metacpan.org/dist/{project}"
         case "golang":
-            return "https://" + name.removeprefix("golang-").replace("-", "/", 2) .replace("github/", "github.com/").replace("gitlab/", "gitlab.com/")
+            return "https://" + name.removeprefix("golang-").replace("-", "/", 2).replace(
+                "github/", "github.com/"
+            ).replace("gitlab/", "gitlab.com/")
         case "texlive":
             return f"https://ctan.org/pkg/{project}"
         case "nodejs":

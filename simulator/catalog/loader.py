@@ -10,11 +10,11 @@ from simulator.catalog import calendar, generator
 from simulator.catalog.assemble import assemble
 from simulator.world import World
 
-__all__ = ["generated_world", "world_from_seeds"]
+__all__ = ["bulk_allocation", "generated_world", "world_from_seeds"]
 
 
 @contextmanager
-def _bulk_allocation() -> Iterator[None]:
+def bulk_allocation(*, freeze: bool = True) -> Iterator[None]:
     """Pause the cyclic GC while hundreds of thousands of records are allocated.
 
     The records hold no reference cycles worth collecting, and a collector that
@@ -28,18 +28,21 @@ def _bulk_allocation() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-        gc.freeze()
+        if freeze:
+            gc.freeze()
 
 
 def generated_world(
-    *, seed: int = generator.DEFAULT_SEED, size: int = generator.DEFAULT_SIZE,
+    *,
+    seed: int = generator.DEFAULT_SEED,
+    size: int = generator.DEFAULT_SIZE,
     now: float = calendar.DEFAULT_NOW,
 ) -> World:
     """The generated world: deterministic for a given seed, size and instant."""
-    with _bulk_allocation():
+    with bulk_allocation():
         return assemble(generator.generate(seed=seed, size=size, now=now), seed=seed, now=now)
 
 
 def world_from_seeds(seeds: list[generator.PackageSeed], *, seed: int, now: float) -> World:
-    with _bulk_allocation():
+    with bulk_allocation():
         return assemble(seeds, seed=seed, now=now)

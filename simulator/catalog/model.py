@@ -175,7 +175,8 @@ class Build:
         return [entry.tag for entry in self.tags if entry.active]
 
     def has_tag(self, tag: str) -> bool:
-        for entry in self.tags:
+        # a plain loop: this runs half a million times while a world is assembled
+        for entry in self.tags:  # noqa: SIM110
             if entry.tag == tag and entry.active:
                 return True
         return False

@@ -18,9 +18,9 @@ never copied into it: this module only reads it, streaming, when a world is buil
 
 from __future__ import annotations
 
-import bisect
 import csv
 import gzip
+import itertools
 import os
 import re
 import unicodedata
@@ -34,7 +34,7 @@ from typing import NamedTuple
 import orjson
 
 from simulator.catalog import calendar, generator, names
-from simulator.catalog.loader import world_from_seeds
+from simulator.catalog.loader import bulk_allocation, world_from_seeds
 from simulator.catalog.model import Subpackage
 from simulator.catalog.seed import BugSeed, Change, HistoryEntry, PackageSeed
 from simulator.world import World
@@ -240,24 +240,24 @@ class _Timeline:
     shift: float
     start: float  # the world's history window: [start, now]
     end: float
-    snapshots: list[float]  # real snapshot times, ascending
+    first: float  # the first snapshot, shifted
+    spans: dict[float, float]  # real snapshot time -> the time it covers (at most a day)
 
     @classmethod
     def of(cls, history: dict[str, list[_Row]], now: float) -> _Timeline:
         snapshots = sorted({row.snapshot for rows in history.values() for row in rows})
-        last = snapshots[-1] if snapshots else now
         end = now - END_MARGIN
-        return cls(end - last, now - calendar.HISTORY_YEARS * _YEAR, end, snapshots)
+        shift = end - snapshots[-1] if snapshots else 0.0
+        spans = {b: min(b - a, _DAY) for a, b in itertools.pairwise(snapshots)}
+        if snapshots:
+            spans[snapshots[0]] = _DAY
+        first = snapshots[0] + shift if snapshots else end
+        return cls(shift, now - calendar.HISTORY_YEARS * _YEAR, end, first, spans)
 
     def at(self, name: str, snapshot: float) -> float:
-        """When the change the snapshot saw happened: within the day before it, by name."""
-        index = bisect.bisect_left(self.snapshots, snapshot)
-        gap = snapshot - self.snapshots[index - 1] if index > 0 else _DAY
+        """When the change a snapshot saw happened: in the span before it, placed by name."""
         fraction = zlib.crc32(f"{name}@{snapshot:.0f}".encode()) / 2**32
-        return snapshot + self.shift - fraction * min(gap, _DAY)
-
-    def first(self) -> float:
-        return (self.snapshots[0] if self.snapshots else self.end) + self.shift
+        return snapshot + self.shift - fraction * self.spans.get(snapshot, _DAY)
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -334,6 +334,8 @@ def _clean_version(raw: str) -> str | None:
 
 def _changelog(raw: str) -> str:
     """The CSV's " | "-joined changelog entry, without the bullets."""
+    if " | " not in raw:
+        return raw.strip().removeprefix("- ").strip()
     lines = (line.strip().removeprefix("- ").strip() for line in raw.split(" | "))
     return "\n".join(line for line in lines if line)
 
@@ -361,15 +363,15 @@ def _replay(
     history: list[HistoryEntry] = []
     retired_at: float | None = None
     for row in rows[1:]:
-        at = timeline.at(name, row.snapshot)
         if row.event == "removed":
-            retired_at = at
+            retired_at = timeline.at(name, row.snapshot)
             continue
         retired_at = None
-        entry = _entry(row, current, at)
+        entry = _entry(row, current)
         if entry is None:
             continue
         current = entry.version
+        entry.at = at = timeline.at(name, row.snapshot)
         if at < timeline.start:  # older than the simulated window: part of the starting state
             start_version = current
             continue
@@ -386,11 +388,14 @@ def _initial_version(rows: list[_Row], fallback: str) -> str:
     return _clean_version(fallback) or "0"
 
 
-def _entry(row: _Row, current: str, at: float) -> HistoryEntry | None:
-    """The history entry of a row; None for rows that were no build of their own."""
+def _entry(row: _Row, current: str) -> HistoryEntry | None:
+    """The history entry of a row (time still unset); None for rows that were no build."""
+    mass = "_Mass_Rebuild" in row.text and _MASS_REBUILD.search(row.text) is not None
+    if mass and row.event in ("release_bump", "spec_edit"):
+        return None  # the assembler performs the calendar's mass rebuilds itself
+    at = 0.0
     text = _changelog(row.text)
     version = _clean_version(row.version) or current
-    mass = _MASS_REBUILD.search(row.text) is not None
     match row.event:
         case "version_update" | "added":  # "added" again: the package came back
             if version != current:
@@ -402,9 +407,9 @@ def _entry(row: _Row, current: str, at: float) -> HistoryEntry | None:
                 )
             default = "Unretire package" if row.event == "added" else "Rebuild"
             return HistoryEntry(at, current, Change.BUMP, text if text and not mass else default)
-        case "release_bump" if not mass:
+        case "release_bump":
             return HistoryEntry(at, current, Change.BUMP, text or "Bump release")
-        case "spec_edit" if not mass and (text or row.release == "%autorelease"):
+        case "spec_edit" if text or row.release == "%autorelease":
             # A spec edit with neither a changelog entry nor %autorelease was no new build.
             return HistoryEntry(at, current, Change.BUMP, text or "Update spec file")
         case _:
@@ -492,7 +497,7 @@ def _read_bugs(path: Path, known: set[str], timeline: _Timeline) -> dict[str, li
 
 def _created(name: str, meta: _Meta | None, timeline: _Timeline) -> float:
     """When a package that predates the history was created: its oldest changelog entry."""
-    latest = timeline.first() - _DAY
+    latest = timeline.first - _DAY
     if meta is not None and meta.oldest_changelog:
         try:
             return min(calendar.ts(meta.oldest_changelog) + timeline.shift, latest)
@@ -509,7 +514,7 @@ def _popularity(name: str, alive: bool, changes: int, subpackages: int) -> float
         return core
     if not alive:
         return 0.3
-    return min(8.0, 0.6 + 0.2 * changes + 0.1 * subpackages)
+    return min(8.0, 0.8 + 0.3 * changes + 0.15 * subpackages)
 
 
 def _epoch(rows: list[_Row]) -> int | None:
@@ -551,6 +556,7 @@ def _seed(
         history=replay.history,
         bugs=bugs,
         retired=meta is None,
+        retired_at=replay.retired_at if meta is None else None,
         popularity=_popularity(name, meta is not None, len(replay.history), len(subpackages)),
     )
 
@@ -560,6 +566,11 @@ def real_seeds(
 ) -> list[PackageSeed]:
     """Seeds of every package of the real data (live and retired), sorted by name."""
     directory = resolve_data_dir(data_dir)
+    with bulk_allocation(freeze=False):
+        return _seeds(directory, now)
+
+
+def _seeds(directory: Path, now: float) -> list[PackageSeed]:
     packages = _read_packages(directory / PACKAGES_FILE)
     history = _read_history(directory / HISTORY_FILE)
     alias = _read_alias(directory / ALIAS_FILE)

@@ -59,4 +59,7 @@ class PackageSeed:
     history: list[HistoryEntry] = field(default_factory=list)
     bugs: list[BugSeed] | None = None  # None: the assembler invents them
     retired: bool = False
-    popularity: float = 1.0  # scales bug and update activity (a kernel is busier than a perl module)
+    retired_at: float | None = None  # when a retired package left rawhide during the history
+    popularity: float = (
+        1.0  # scales bug and update activity (a kernel is busier than a perl module)
+    )

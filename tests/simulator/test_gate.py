@@ -23,7 +23,9 @@ def client(world: World) -> httpx.AsyncClient:
 
 
 async def test_requests_are_counted_per_upstream_and_operation(client: httpx.AsyncClient) -> None:
-    body = "<?xml version='1.0'?><methodCall><methodName>getBuild</methodName><params/></methodCall>"
+    body = (
+        "<?xml version='1.0'?><methodCall><methodName>getBuild</methodName><params/></methodCall>"
+    )
     await client.post("/kojihub", content=body, headers={"content-type": "text/xml"})
     await client.post("/kojihub/", content=body.replace("getBuild", "multiCall"))
     await client.get("/bodhi/updates/", headers={"accept": "application/json"})
@@ -123,10 +125,17 @@ def test_fault_rates_are_honoured() -> None:
 async def test_control_api_rejects_bad_bodies(client: httpx.AsyncClient) -> None:
     assert (await client.post("/_sim/events", content=b"{not json")).status_code == 400
     assert (await client.post("/_sim/events", json=[1, 2])).status_code == 400
-    assert (await client.post("/_sim/events", json={"type": "meteor", "package": "bash"})).status_code == 400
+    assert (
+        await client.post("/_sim/events", json={"type": "meteor", "package": "bash"})
+    ).status_code == 400
     assert (await client.post("/_sim/events", json={"type": "build"})).status_code == 400
     big = {"type": "build", "package": "x" * 100_000}
     assert (await client.post("/_sim/events", json=big)).status_code == 413
     world = (await client.get("/_sim/world")).json()
     assert world["sizes"]["packages"] > 0
-    assert [r["name"] for r in world["releases"] if r["state"] != "archived"] == ["F43", "F44", "F45", "F46"]
+    assert [r["name"] for r in world["releases"] if r["state"] != "archived"] == [
+        "F43",
+        "F44",
+        "F45",
+        "F46",
+    ]

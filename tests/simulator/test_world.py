@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +16,11 @@ worlds = st.builds(
     seed=st.integers(min_value=0, max_value=2**31),
     size=st.integers(min_value=20, max_value=90),
 )
-consistency = settings(max_examples=8, deadline=None,
-                       suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+consistency = settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _expected_tag(world: World, release_name: str, status: UpdateStatus, target: str) -> str | None:
@@ -54,8 +59,11 @@ def test_latest_builds_agree_with_update_states(world: World) -> None:
             continue
         for name, updates in world.updates_by_package.items():
             package = world.packages[name]
-            mine = [u for u in updates if u.release == release.name
-                    and world.builds[u.build_ids[0]].target != "rawhide"]
+            mine = [
+                u
+                for u in updates
+                if u.release == release.name and world.builds[u.build_ids[0]].target != "rawhide"
+            ]
             stable = [u for u in mine if u.status is UpdateStatus.STABLE]
             latest_stable = world.latest_tagged(release.stable_tag, package.id)
             if stable:
@@ -91,7 +99,7 @@ def test_every_bug_belongs_to_a_package_and_every_package_is_in_rawhide(world: W
 @given(world=worlds)
 def test_ids_grow_with_time_and_indexes_agree(world: World) -> None:
     builds = sorted(world.builds.values(), key=lambda b: b.id)
-    for earlier, later in zip(builds, builds[1:], strict=False):
+    for earlier, later in itertools.pairwise(builds):
         assert earlier.created <= later.created + 4 * 86_400  # mass rebuilds spread over 4 days
     for package_id, per_package in world.builds_by_package.items():
         assert [b.id for b in per_package] == sorted(b.id for b in per_package)
@@ -109,7 +117,14 @@ def test_the_default_releases_are_f43_to_f45_and_rawhide_f46() -> None:
     active = {r.name: r.state for r in world.active_releases()}
     assert active == {"F46": "pending", "F45": "current", "F44": "current", "F43": "current"}
     assert world.rawhide.name == "F46"
-    for tag in ("f45", "f45-updates", "f45-updates-testing", "f45-updates-candidate", "rawhide", "f46"):
+    for tag in (
+        "f45",
+        "f45-updates",
+        "f45-updates-testing",
+        "f45-updates-candidate",
+        "rawhide",
+        "f46",
+    ):
         assert tag in world.tags
     assert world.tag_chain("f45-updates-testing") == ["f45-updates-testing", "f45-updates", "f45"]
 
