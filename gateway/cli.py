@@ -87,5 +87,4 @@ def simulate(
         events_per_minute=events_per_minute,
         profile=profile,
         amqp_url=settings.amqp_url,
-        topic_prefix=settings.topic_prefix,
     )

@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from simulator.catalog import calendar, generator
 from simulator.catalog.assemble import assemble
 from simulator.world import World
 
-__all__ = ["bulk_allocation", "generated_world", "world_from_seeds"]
+__all__ = ["bulk_allocation", "generated_world", "load_world", "world_from_seeds"]
 
 
 @contextmanager
@@ -46,3 +47,20 @@ def generated_world(
 def world_from_seeds(seeds: list[generator.PackageSeed], *, seed: int, now: float) -> World:
     with bulk_allocation():
         return assemble(seeds, seed=seed, now=now)
+
+
+def load_world(
+    catalog: str = "generated", *, seed: int | None = None, size: int | None = None
+) -> World:
+    """The world of a catalog spec: ``generated``, ``real`` (../shared/data) or a data directory."""
+    if catalog == "generated":
+        return generated_world(
+            seed=generator.DEFAULT_SEED if seed is None else seed,
+            size=generator.DEFAULT_SIZE if size is None else size,
+        )
+    from simulator.catalog.real import real_world  # real.py imports this module
+
+    data_dir = None if catalog == "real" else Path(catalog)
+    if seed is None:
+        return real_world(data_dir)
+    return real_world(data_dir, seed=seed)
