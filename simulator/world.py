@@ -135,8 +135,7 @@ class World:
         self.packages[package.name] = package
         self.packages_by_id[package.id] = package
         for name in (package.owner, *package.admins, *package.committers):
-            if name != "orphan":
-                self.user(name)
+            self.user(name)  # koji has an "orphan" user too: the owner of orphaned packages
         return package
 
     def package_by_id(self, package_id: int) -> Package | None:
@@ -166,6 +165,7 @@ class World:
         for entry in build.tags:
             if entry.active and entry.tag == tag:
                 entry.active = False
+                entry.revoked = self.next_event()
                 found = True
         if found:
             listing = self._tagged[tag][build.package_id]
@@ -216,7 +216,11 @@ class World:
             if name not in names:
                 names.append(name)
         for name in names:
-            bisect.insort(self.updates_by_package[name], update, key=_submission_order)
+            listing = self.updates_by_package[name]
+            if not listing or _submission_order(listing[-1]) <= _submission_order(update):
+                listing.append(update)  # the usual case: updates arrive in time order
+            else:
+                bisect.insort(listing, update, key=_submission_order)
         return update
 
     def update_builds(self, update: Update) -> list[Build]:

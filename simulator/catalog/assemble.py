@@ -11,7 +11,6 @@ between koji tags exactly as bodhi moves them.
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
 import random
@@ -594,7 +593,8 @@ def _first_two(item: tuple[float, int, Action]) -> tuple[float, int]:
 
 
 def _alias_hash(seed: int, number: int) -> str:
-    return hashlib.sha1(f"{seed}:{number}".encode(), usedforsecurity=False).hexdigest()[:10]
+    """Ten hex digits that look random and never repeat (an odd multiplier mod 2**40)."""
+    return f"{((number + seed) * 0x9E3779B97F4A7C15) % (1 << 40):010x}"
 
 
 def _year(at: float) -> int:

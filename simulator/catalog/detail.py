@@ -58,8 +58,14 @@ __all__ = [
 
 #: The dependency kinds of repodata, in mdapi's order.
 KINDS: tuple[str, ...] = (
-    "conflicts", "obsoletes", "provides", "requires",
-    "enhances", "recommends", "suggests", "supplements",
+    "conflicts",
+    "obsoletes",
+    "provides",
+    "requires",
+    "enhances",
+    "recommends",
+    "suggests",
+    "supplements",
 )
 
 PYTHON = "3.14"
@@ -88,8 +94,15 @@ _CORE_PROVIDES: dict[str, tuple[str, ...]] = {
 _FIXED_VERSIONS: dict[str, tuple[str, str]] = {"python(abi)": ("EQ", PYTHON)}
 
 _FAMILIES: tuple[tuple[str, str], ...] = (
-    ("python-", "python"), ("rust-", "rust"), ("golang-", "golang"), ("perl-", "perl"),
-    ("ghc-", "ghc"), ("nodejs-", "nodejs"), ("texlive-", "texlive"), ("R-", "R"), ("php-", "php"),
+    ("python-", "python"),
+    ("rust-", "rust"),
+    ("golang-", "golang"),
+    ("perl-", "perl"),
+    ("ghc-", "ghc"),
+    ("nodejs-", "nodejs"),
+    ("texlive-", "texlive"),
+    ("R-", "R"),
+    ("php-", "php"),
 )
 #: Families whose source package builds no binary of its own name.
 _HEADLESS = frozenset({"python", "rust", "golang"})
@@ -242,15 +255,6 @@ def _crate(binary: str, source: str) -> tuple[str, str | None]:
     return (crate or _stem(source)), (feature or None)
 
 
-def _go_path(package: Package) -> str:
-    url = re.sub(r"^[a-z]+://", "", package.url or "").strip("/")
-    if url.count("/") >= 2 and "." in url.split("/", 1)[0]:
-        return url
-    parts = package.name.removeprefix("golang-").split("-", 2)
-    host = {"github": "github.com", "gitlab": "gitlab.com", "gopkg": "gopkg.in"}.get(parts[0], parts[0])
-    return "/".join([host, *parts[1:]])
-
-
 def _perl_module(name: str) -> str:
     return "::".join(name.removeprefix("perl-").split("-"))
 
@@ -358,9 +362,11 @@ def description(seed: int, package: Package) -> str:
     sentences = [f"{summary}."]
     if package.url:
         sentences.append(f"The {package.name} project is developed upstream at {package.url}.")
-    sentences.append(rng.choice(_CLOSINGS[fam]))
+    closing = rng.choice(_CLOSINGS[fam])
+    sentences.append(closing)
+    others = [s for s in _CLOSINGS["plain"] if s != closing]
     if rng.random() < 0.4:
-        sentences.append(rng.choice(_CLOSINGS["plain"]))
+        sentences.append(rng.choice(others))
     return textwrap.fill(" ".join(sentences), width=76)
 
 
@@ -371,15 +377,21 @@ def _binary_description(seed: int, package: Package, spec: BinarySpec) -> str:
             return description(seed, package)
         case "crate":
             crate, _ = _crate(spec.name, name)
-            return (f'This package contains library source intended for building other packages '
-                    f'which use the "{crate}" crate.')
+            return (
+                f"This package contains library source intended for building other packages "
+                f'which use the "{crate}" crate.'
+            )
         case "feature":
             crate, feature = _crate(spec.name, name)
-            return (f'This metapackage enables feature "{feature}" for the Rust {crate} crate, by '
-                    f'pulling in any additional dependencies needed by that feature.')
+            return (
+                f'This metapackage enables feature "{feature}" for the Rust {crate} crate, by '
+                f"pulling in any additional dependencies needed by that feature."
+            )
         case "devel":
-            return (f"The {spec.name} package contains libraries and header files for "
-                    f"developing applications that use {name}.")
+            return (
+                f"The {spec.name} package contains libraries and header files for "
+                f"developing applications that use {name}."
+            )
         case "libs":
             return f"The {spec.name} package contains the shared libraries of {name}."
         case "doc":
@@ -504,16 +516,19 @@ class _Relations:
         match spec.role:
             case "python3":
                 dist = _python_dist(spec.name)
-                rels += [_Rel(f"python-{dist}", "evr"), _Rel(f"python{PYTHON}-{dist}", "evr"),
-                         _Rel(f"python3dist({dist})", "version"),
-                         _Rel(f"python{PYTHON}dist({dist})", "version")]
+                rels += [
+                    _Rel(f"python-{dist}", "evr"),
+                    _Rel(f"python{PYTHON}-{dist}", "evr"),
+                    _Rel(f"python3dist({dist})", "version"),
+                    _Rel(f"python{PYTHON}dist({dist})", "version"),
+                ]
             case "crate":
                 rels.append(_Rel(f"crate({_crate(spec.name, name)[0]})", "version"))
             case "feature":
                 crate, feature = _crate(spec.name, name)
                 rels.append(_Rel(f"crate({crate}/{feature})", "version"))
             case "gosource":
-                path = _go_path(self.package)
+                path = _go_path_of(self.package.name)
                 rels += [_Rel(f"golang({path})", "evr"), _Rel(f"golang-ipath({path})", "evr")]
             case "main":
                 rels += self._main_provides()
@@ -550,8 +565,10 @@ class _Relations:
         match spec.role:
             case "python3":
                 rels.append(_Rel("python(abi)", "fixed"))
-                rels += [_Rel(f"python3dist({_python_dist(_python3_of(t))})", "bare", t)
-                         for t in self.targets.get("python", ())]
+                rels += [
+                    _Rel(f"python3dist({_python_dist(_python3_of(t))})", "bare", t)
+                    for t in self.targets.get("python", ())
+                ]
             case "crate" | "feature":
                 rels += self._crate_requires(spec)
             case "gosource":
@@ -577,8 +594,10 @@ class _Relations:
         if spec.role == "feature":
             crate, _ = _crate(spec.name, self.package.name)
             return [*rels, _Rel(f"crate({crate})", "version")]
-        for target in self.targets.get("rust", ()):
-            rels.append(_Rel(f"crate({_crate_of(target)}/default)", "rich-target", target))
+        rels += [
+            _Rel(f"crate({_crate_of(target)}/default)", "rich-target", target)
+            for target in self.targets.get("rust", ())
+        ]
         return rels
 
     def _main_requires(self, spec: BinarySpec) -> list[_Rel]:
@@ -589,15 +608,18 @@ class _Relations:
                 rels += [_Rel(f"perl({_perl_module(t)})") for t in self.targets.get("perl", ())]
             case "nodejs":
                 rels.append(_Rel("nodejs"))
-                rels += [_Rel(f"npm({_stem(t)})", "ge-target", t)
-                         for t in self.targets.get("nodejs", ())]
+                rels += [
+                    _Rel(f"npm({_stem(t)})", "ge-target", t) for t in self.targets.get("nodejs", ())
+                ]
             case "R":
                 rels.append(_Rel("R-core"))
                 rels += [_Rel(f"R({_stem(t)})") for t in self.targets.get("R", ())]
             case "php":
                 rels.append(_Rel("php(language)", "fixed"))
-                rels += [_Rel(f"php-composer({_php_composer(t)})", "ge-target", t)
-                         for t in self.targets.get("php", ())]
+                rels += [
+                    _Rel(f"php-composer({_php_composer(t)})", "ge-target", t)
+                    for t in self.targets.get("php", ())
+                ]
             case "texlive":
                 rels.append(_Rel("texlive-base"))
                 rels += [_Rel(f"tex({_stem(t)}.sty)") for t in self.targets.get("texlive", ())]
@@ -607,7 +629,9 @@ class _Relations:
                 libs = self.roles.get("libs")
                 if libs is not None:
                     rels.append(_Rel(_arched(libs), "evr"))
-                rels += [_Rel(f"{_soname(self.seed, t)}()(64bit)") for t in self.targets.get("lib", ())]
+                rels += [
+                    _Rel(f"{_soname(self.seed, t)}()(64bit)") for t in self.targets.get("lib", ())
+                ]
                 rels += [_Rel(t) for t in self.targets.get("plain", ())]
         if self.fam == "plain" and spec.arch == "noarch":
             rels = [r for r in rels if not r.key.endswith("(64bit)")]
@@ -625,7 +649,8 @@ class _Relations:
             return
         roll = rng.random()
         if roll < 0.1:
-            rels["supplements"].append(_Rel(main.name, "rich", text=f"({main.name} and bash-completion)"))
+            rich = f"({main.name} and bash-completion)"
+            rels["supplements"].append(_Rel(main.name, "rich", text=rich))
         elif roll < 0.16:
             rels["enhances"].append(_Rel(main.name))
 
@@ -647,15 +672,25 @@ class _Relations:
         rng = _rng(self.seed, self.package.name, "buildrequires")
         rels = [_Rel(name) for name in _TOOLCHAIN.get(self.fam, ())]
         if self.fam == "plain":
-            rels += [_Rel(rng.choice(("gcc", "gcc-c++"))), _Rel(rng.choice(("make", "meson", "cmake")))]
-            rels += [_Rel(f"pkgconfig({_libstem(t)})") for t in self.targets.get("lib", ())
-                     if t in self.devel]
+            rels += [
+                _Rel(rng.choice(("gcc", "gcc-c++"))),
+                _Rel(rng.choice(("make", "meson", "cmake"))),
+            ]
+            rels += [
+                _Rel(f"pkgconfig({_libstem(t)})")
+                for t in self.targets.get("lib", ())
+                if t in self.devel
+            ]
         elif self.fam == "python":
-            rels += [_Rel(f"python3dist({_python_dist(_python3_of(t))})")
-                     for t in self.targets.get("python", ())]
+            rels += [
+                _Rel(f"python3dist({_python_dist(_python3_of(t))})")
+                for t in self.targets.get("python", ())
+            ]
         elif self.fam == "rust":
-            rels += [_Rel(f"crate({_crate_of(t)}/default)", "rich-target", t)
-                     for t in self.targets.get("rust", ())]
+            rels += [
+                _Rel(f"crate({_crate_of(t)}/default)", "rich-target", t)
+                for t in self.targets.get("rust", ())
+            ]
         elif self.fam == "perl":
             rels += [_Rel(f"perl({_perl_module(t)})") for t in self.targets.get("perl", ())]
         return rels
@@ -687,10 +722,13 @@ def _crate_of(source: str) -> str:
     return source.removeprefix("rust-")
 
 
+_GO_HOSTS = {"github": "github.com", "gitlab": "gitlab.com", "gopkg": "gopkg.in"}
+
+
 def _go_path_of(source: str) -> str:
+    """The import path a ``golang-<host>-<owner>-<project>`` name stands for."""
     parts = source.removeprefix("golang-").split("-", 2)
-    host = {"github": "github.com", "gitlab": "gitlab.com", "gopkg": "gopkg.in"}.get(parts[0], parts[0])
-    return "/".join([host, *parts[1:]])
+    return "/".join([_GO_HOSTS.get(parts[0], parts[0]), *parts[1:]])
 
 
 _TARGET_POOLS: dict[str, tuple[tuple[str, int], ...]] = {
@@ -704,6 +742,8 @@ _TARGET_POOLS: dict[str, tuple[tuple[str, int], ...]] = {
 
 def _targets(ix: _WorldIndex, seed: int, package: Package, fam: str) -> dict[str, tuple[str, ...]]:
     """Other source packages this one depends on, chosen by name: stable across builds."""
+    if package.name in _CORE_PROVIDES:
+        return {}  # the toolchain depends on itself only
     rng = _rng(seed, package.name, "deps")
     out: dict[str, tuple[str, ...]] = {}
     for pool, most in _TARGET_POOLS.get(fam, ((fam, 2),)):
@@ -734,32 +774,45 @@ def _files(seed: int, package: Package, spec: BinarySpec, build: Build) -> tuple
         entries.license(spec.name)
     match spec.role:
         case "main":
-            _main_files(entries, rng, package, spec, build)
+            _main_files(entries, rng, seed, package, spec, build)
         case "libs":
             _library(entries, seed, name, version, "/usr/lib64")
         case "devel":
             _devel_files(entries, package, build)
         case "doc":
-            entries.tree(f"/usr/share/doc/{spec.name}", ("html/index.html", "html/api.html", "README.md"))
+            entries.tree(
+                f"/usr/share/doc/{spec.name}", ("html/index.html", "html/api.html", "README.md")
+            )
         case "tools":
             entries.file(f"/usr/bin/{stem}-{rng.choice(('cli', 'ctl', 'tool', 'admin'))}")
         case "prof":
-            entries.file(f"/usr/lib64/ghc-{GHC}/lib/x86_64-linux-ghc-{GHC}/{stem}-{version}/"
-                         f"{stem.capitalize()}.p_hi")
+            entries.file(
+                f"/usr/lib64/ghc-{GHC}/lib/x86_64-linux-ghc-{GHC}/{stem}-{version}/"
+                f"{stem.capitalize()}.p_hi"
+            )
         case "python3":
             _python_files(entries, rng, spec, build)
         case "crate" | "feature":
             _crate_files(entries, spec, package, build)
         case "gosource":
-            path = _go_path(package)
-            entries.tree(f"/usr/share/gocode/src/{path}",
-                         (".goipath", "go.mod", "doc.go", f"{path.rsplit('/', 1)[-1].replace('-', '')}.go"))
+            path = _go_path_of(package.name)
+            base = path.rsplit("/", 1)[-1].replace("-", "")
+            entries.tree(
+                f"/usr/share/gocode/src/{path}", (".goipath", "go.mod", "doc.go", f"{base}.go")
+            )
         case _:
             entries.tree(f"/usr/share/{spec.name}", ("data.json",))
     return entries.groups()
 
 
-def _main_files(entries: _FileTree, rng: Random, package: Package, spec: BinarySpec, build: Build) -> None:
+def _main_files(
+    entries: _FileTree,
+    rng: Random,
+    seed: int,
+    package: Package,
+    spec: BinarySpec,
+    build: Build,
+) -> None:
     name, stem, version = package.name, _stem(package.name), build.version
     entries.doc(spec.name)
     match family(name):
@@ -768,46 +821,56 @@ def _main_files(entries: _FileTree, rng: Random, package: Package, spec: BinaryS
             entries.tree("/usr/share/perl5/vendor_perl", ("/".join(module) + ".pm",), own=False)
             entries.file(f"/usr/share/man/man3/{'::'.join(module)}.3pm.gz")
         case "nodejs":
-            entries.tree(f"/usr/lib/node_modules/{stem}", ("package.json", "index.js", "lib/util.js"))
+            entries.tree(
+                f"/usr/lib/node_modules/{stem}", ("package.json", "index.js", "lib/util.js")
+            )
         case "texlive":
             entries.tree(f"/usr/share/texlive/texmf-dist/tex/latex/{stem}", (f"{stem}.sty",))
         case "R":
             root = "/usr/share/R/library" if spec.arch == "noarch" else "/usr/lib64/R/library"
-            entries.tree(f"{root}/{stem}", ("DESCRIPTION", "NAMESPACE", f"R/{stem}", f"R/{stem}.rdb"))
+            entries.tree(
+                f"{root}/{stem}", ("DESCRIPTION", "NAMESPACE", f"R/{stem}", f"R/{stem}.rdb")
+            )
         case "php":
             vendor, _, project = _php_composer(name).partition("/")
-            entries.tree(f"/usr/share/php/{vendor.capitalize()}/{project.capitalize()}",
-                         ("autoload.php", "Client.php"))
+            entries.tree(
+                f"/usr/share/php/{vendor.capitalize()}/{project.capitalize()}",
+                ("autoload.php", "Client.php"),
+            )
         case "ghc":
-            entries.file(f"/usr/lib64/ghc-{GHC}/lib/x86_64-linux-ghc-{GHC}/"
-                         f"libHS{stem}-{version}-ghc{GHC}.so")
+            entries.file(
+                f"/usr/lib64/ghc-{GHC}/lib/x86_64-linux-ghc-{GHC}/libHS{stem}-{version}-ghc{GHC}.so"
+            )
         case _:
-            _plain_files(entries, rng, package, spec, build)
+            _plain_files(entries, rng, seed, package, spec, build)
 
 
-def _plain_files(entries: _FileTree, rng: Random, package: Package, spec: BinarySpec, build: Build) -> None:
+def _plain_files(
+    entries: _FileTree,
+    rng: Random,
+    seed: int,
+    package: Package,
+    spec: BinarySpec,
+    build: Build,
+) -> None:
     name = package.name
-    tools = [name, *(f"{name}-{w}" for w in rng.sample(("ctl", "daemon", "convert", "check"), rng.randint(0, 2)))]
-    for tool in tools:
+    extra = rng.sample(("ctl", "daemon", "convert", "check"), rng.randint(0, 2))
+    for tool in (name, *(f"{name}-{word}" for word in extra)):
         entries.file(f"/usr/bin/{tool}")
         entries.file(f"/usr/share/man/man1/{tool}.1.gz")
     if rng.random() < 0.3:
         entries.tree(f"/etc/{name}", (f"{name}.conf",))
-    if rng.random() < 0.2 and spec.arch == "x86_64":
+    if spec.arch == "noarch":
+        return
+    if rng.random() < 0.2:
         entries.file(f"/usr/lib/systemd/system/{name}.service")
-    if spec.arch == "x86_64" and "devel" in {s.role for s in binaries(package)} and not any(
-        s.role == "libs" for s in binaries(package)
-    ):
-        _library(entries, 0, name, build.version, "/usr/lib64", soname=_soname_of_files(package))
+    roles = {s.role for s in binaries(package)}
+    if "devel" in roles and "libs" not in roles:  # the library ships in the main package
+        _library(entries, seed, name, build.version, "/usr/lib64")
 
 
-def _soname_of_files(package: Package) -> str:
-    return f"lib{_libstem(package.name)}.so"
-
-
-def _library(entries: _FileTree, seed: int, source: str, version: str, libdir: str,
-             soname: str | None = None) -> None:
-    name = soname or _soname(seed, source)
+def _library(entries: _FileTree, seed: int, source: str, version: str, libdir: str) -> None:
+    name = _soname(seed, source)
     numeric = ".".join(p for p in re.split(r"[^0-9]+", version) if p)[:16] or "0"
     entries.file(f"{libdir}/{name}")
     entries.file(f"{libdir}/{name}.{numeric}")
@@ -816,7 +879,9 @@ def _library(entries: _FileTree, seed: int, source: str, version: str, libdir: s
 def _devel_files(entries: _FileTree, package: Package, build: Build) -> None:
     stem = _libstem(package.name)
     if family(package.name) == "ghc":
-        entries.file(f"/usr/lib64/ghc-{GHC}/lib/package.conf.d/{_stem(package.name)}-{build.version}.conf")
+        entries.file(
+            f"/usr/lib64/ghc-{GHC}/lib/package.conf.d/{_stem(package.name)}-{build.version}.conf"
+        )
         return
     entries.tree(f"/usr/include/{stem}", (f"{stem}.h", "version.h"))
     entries.file(f"/usr/lib64/lib{stem}.so")
@@ -829,14 +894,19 @@ def _python_files(entries: _FileTree, rng: Random, spec: BinarySpec, build: Buil
     libdir = "lib" if spec.arch == "noarch" else "lib64"
     site = f"/usr/{libdir}/python{PYTHON}/site-packages"
     tag = f"cpython-{PYTHON.replace('.', '')}"
-    sources = ["__init__", *rng.sample(("core", "utils", "cli", "parser", "types"), rng.randint(1, 3))]
+    sources = [
+        "__init__",
+        *rng.sample(("core", "utils", "cli", "parser", "types"), rng.randint(1, 3)),
+    ]
     files = [f"{s}.py" for s in sources]
     files += [f"__pycache__/{s}.{tag}{opt}.pyc" for s in sources for opt in ("", ".opt-1")]
     if spec.arch == "x86_64":
         files.append(f"_speedups.{tag}-x86_64-linux-gnu.so")
     entries.tree(f"{site}/{module}", tuple(files))
-    entries.tree(f"{site}/{module}-{build.version}.dist-info",
-                 ("INSTALLER", "METADATA", "top_level.txt", "licenses/LICENSE"))
+    entries.tree(
+        f"{site}/{module}-{build.version}.dist-info",
+        ("INSTALLER", "METADATA", "top_level.txt", "licenses/LICENSE"),
+    )
     entries.doc(spec.name)
 
 
@@ -885,7 +955,9 @@ class _FileTree:
         rows = []
         for dirname in sorted(by_dir):
             entries = sorted(by_dir[dirname])
-            rows.append(FileGroup(dirname, tuple(e[0] for e in entries), "".join(e[1] for e in entries)))
+            rows.append(
+                FileGroup(dirname, tuple(e[0] for e in entries), "".join(e[1] for e in entries))
+            )
         return tuple(rows)
 
 
@@ -918,8 +990,11 @@ def changelog(world: World, package: Package, build: Build) -> tuple[ChangelogEn
     line = _lineage(build)
     entries = []
     for other in world.builds_by_package.get(package.id, ()):
-        if other is not build and (other.state is not BuildState.COMPLETE or other.created > build.created
-                                   or not _in_lineage(other, line)):
+        if other is not build and (
+            other.state is not BuildState.COMPLETE
+            or other.created > build.created
+            or not _in_lineage(other, line)
+        ):
             continue
         entries.append(_entry(world, other))
     entries.sort(key=lambda e: (e.date, e.build_id), reverse=True)
@@ -937,8 +1012,13 @@ def _entry(world: World, build: Build) -> ChangelogEntry:
     lines = [line.strip() for line in (build.changelog or "Rebuilt").splitlines() if line.strip()]
     text = "\n".join(line if line.startswith("-") else f"- {line}" for line in lines)
     day = int(build.created // _DAY) * _DAY + _DAY // 2
-    return ChangelogEntry(f"{who} <{email}>", f"{epoch}{build.version}-{_strip_dist(build.release)}",
-                          day, text, build.id)
+    return ChangelogEntry(
+        f"{who} <{email}>",
+        f"{epoch}{build.version}-{_strip_dist(build.release)}",
+        day,
+        text,
+        build.id,
+    )
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -947,8 +1027,14 @@ def _entry(world: World, build: Build) -> ChangelogEntry:
 class PackageDetail:
     """A source package as one repository carries it: its build and binary RPMs."""
 
-    def __init__(self, store: RepositoryDetail, package: Package, repo: Repo, build: Build,
-                 relations: _Relations) -> None:
+    def __init__(
+        self,
+        store: RepositoryDetail,
+        package: Package,
+        repo: Repo,
+        build: Build,
+        relations: _Relations,
+    ) -> None:
         self._store = store
         self.package = package
         self.repo = repo
@@ -956,17 +1042,25 @@ class PackageDetail:
         seed = store.world.seed
         if repo.source:
             spec = BinarySpec(package.name, package.summary, "source", "src")
-            deps = {kind: () for kind in KINDS} | {
-                "requires": tuple(self._render(r) for r in relations.build_requires)}
+            deps: dict[str, tuple[Dependency, ...]] = dict.fromkeys(KINDS, ())
+            deps["requires"] = tuple(self._render(r) for r in relations.build_requires)
             self.binaries: tuple[Binary, ...] = (
-                Binary(spec.name, "src", package.summary, description(seed, package), deps),)
+                Binary(spec.name, "src", package.summary, description(seed, package), deps),
+            )
             self._specs: dict[str, BinarySpec] = {spec.name: spec}
             return
         self._specs = {s.name: s for s in relations.specs}
         self.binaries = tuple(
-            Binary(s.name, s.arch, s.summary, _binary_description(seed, package, s),
-                   {kind: tuple(self._render(r) for r in rows)
-                    for kind, rows in relations.per_binary[s.name].items()})
+            Binary(
+                s.name,
+                s.arch,
+                s.summary,
+                _binary_description(seed, package, s),
+                {
+                    kind: tuple(self._render(r) for r in rows)
+                    for kind, rows in relations.per_binary[s.name].items()
+                },
+            )
             for s in relations.specs
         )
 
@@ -1015,10 +1109,13 @@ class PackageDetail:
         numbers = [int(p) for p in re.findall(r"\d+", found.version)[:2]] if found else []
         if not numbers:
             return Dependency(rel.key)
-        major, minor = (numbers + [0])[:2]
+        major, minor = [*numbers, 0][:2]
         if rel.how == "ge-target":
             return Dependency(rel.key, "GE", "0", f"{major}.{minor}")
-        low, high = (f"{major}.{minor}.0", f"{major + 1}.0.0") if major else (f"0.{minor}.0", f"0.{minor + 1}.0")
+        if major:  # caret semantics, as rust2rpm writes them
+            low, high = f"{major}.{minor}.0", f"{major + 1}.0.0"
+        else:
+            low, high = f"0.{minor}.0", f"0.{minor + 1}.0"
         return Dependency(f"({rel.key} >= {low} with {rel.key} < {high}~)")
 
 
@@ -1061,14 +1158,18 @@ class RepositoryDetail:
                 return repo, build
         return None
 
-    def detail(self, package: Package, repo: Repo, build: Build, *, remember: bool = True) -> PackageDetail:
+    def detail(
+        self, package: Package, repo: Repo, build: Build, *, remember: bool = True
+    ) -> PackageDetail:
         key = (package.id, build.id, repo.branch, repo.source)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
-        made = PackageDetail(self, package, repo, build, _Relations(self.index, self.world.seed, package))
+        made = PackageDetail(
+            self, package, repo, build, _Relations(self.index, self.world.seed, package)
+        )
         if remember:
             with self._lock:
                 self._cache[key] = made
@@ -1116,9 +1217,10 @@ class RepositoryDetail:
         repo_list = repos(self.world, branch)
         if not repo_list or kind not in KINDS:
             return []
-        table = "src:requires" if repo_list[0].source and kind == "requires" else kind
-        if repo_list[0].source and kind != "requires":
-            return []
+        source = repo_list[0].source
+        if source and kind != "requires":
+            return []  # a source repository has BuildRequires and nothing else
+        table = "src:requires" if source else kind
         candidates = self.index.reverse(self.world)[table].get(_index_key(name), [])
         for repo in repo_list:
             hits = list(self._matches(repo, candidates, kind, name))
@@ -1139,8 +1241,9 @@ class RepositoryDetail:
         package_id = self.index.binary_owner.get(binary)
         return self.world.packages_by_id.get(package_id) if package_id is not None else None
 
-    def _matches(self, repo: Repo, candidates: list[int], kind: str,
-                 name: str) -> Iterator[tuple[PackageDetail, Binary]]:
+    def _matches(
+        self, repo: Repo, candidates: list[int], kind: str, name: str
+    ) -> Iterator[tuple[PackageDetail, Binary]]:
         for package_id in candidates:
             package = self.world.packages_by_id.get(package_id)
             build = build_in(self.world, repo, package_id) if package else None

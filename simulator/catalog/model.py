@@ -137,6 +137,7 @@ class TagEntry:
     user: str
     at: float
     active: bool = True
+    revoked: int | None = None  # the event that untagged it
 
 
 @dataclass(slots=True)

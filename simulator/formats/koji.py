@@ -130,7 +130,12 @@ def list_builds_row(world: World, build: Build) -> dict[str, Any]:
 
 
 def tagged_row(
-    world: World, build: Build, tag: Tag, create_event: int | None = None, *, extra: bool = False,
+    world: World,
+    build: Build,
+    tag: Tag,
+    create_event: int | None = None,
+    *,
+    extra: bool = False,
 ) -> dict[str, Any]:
     """One build of ``listTagged``/``getLatestBuilds`` (``kojihub.readTaggedBuilds``).
 
@@ -139,7 +144,8 @@ def tagged_row(
     """
     if create_event is None:
         create_event = max(
-            (e.event for e in build.tags if e.active and e.tag == tag.name), default=None,
+            (e.event for e in build.tags if e.active and e.tag == tag.name),
+            default=None,
         )
     owner_id, owner_name = user_ref(world, build.owner)
     row: dict[str, Any] = {
@@ -215,7 +221,10 @@ def task_info(world: World, build: Build, request: bool) -> dict[str, Any]:
 
 
 def user_info(
-    user: User, *, krb_principals: bool = True, groups: list[str] | None = None,
+    user: User,
+    *,
+    krb_principals: bool = True,
+    groups: list[str] | None = None,
 ) -> dict[str, Any]:
     """``getUser``: a normal, active user whose principal is ``name@FEDORAPROJECT.ORG``."""
     info: dict[str, Any] = {"id": user.id, "name": user.name, "status": 0, "usertype": 0}
