@@ -95,6 +95,9 @@ class World:
             self.add_tag("rawhide", parent=base)
             self.add_tag(release.candidate_tag, parent=base)
             self.add_tag(f"{base}-signing-pending", parent=base)
+            # bodhi gates rawhide updates through testing tags of their own
+            self.add_tag(f"{base}-updates-testing", parent=base)
+            self.add_tag(f"{base}-updates-testing-pending", parent=f"{base}-updates-testing")
             return
         self.add_tag(f"{base}-updates", parent=base)
         self.add_tag(f"{base}-updates-testing", parent=f"{base}-updates")
