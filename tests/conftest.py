@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aio_pika
 import pytest
 import uvicorn
+from aio_pika.abc import AbstractRobustConnection
 
 from simulator.app import Simulation, create_app
 from simulator.catalog.loader import generated_world
@@ -18,6 +21,8 @@ from simulator.world import World
 
 SHARED = Path(os.environ.get("GATEWAY_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+AMQP_URL = os.environ.get("GATEWAY_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 #: The size of the world most tests use: every code path, built in a fraction of a second.
 TEST_WORLD_SIZE = 600
@@ -87,3 +92,16 @@ def sim_server(simulation: Simulation) -> Iterator[LiveServer]:
     """The simulated upstreams of the session world on a real port."""
     with LiveServer(create_app(simulation), free_port()) as server:
         yield server
+
+
+@pytest.fixture
+async def broker() -> AsyncIterator[AbstractRobustConnection]:
+    """A connection to the test RabbitMQ; fails under CI=true when it is unreachable."""
+    try:
+        connection = await asyncio.wait_for(aio_pika.connect_robust(AMQP_URL), 10)
+    except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
+        if IN_CI:
+            pytest.fail(f"RabbitMQ at {AMQP_URL} is unreachable under CI=true: {exc!r}")
+        pytest.skip(f"RabbitMQ at {AMQP_URL} is unreachable: {exc!r}")
+    async with connection:
+        yield connection

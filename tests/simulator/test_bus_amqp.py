@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import uuid
-from collections.abc import AsyncIterator
 
 import aio_pika
 import pika  # type: ignore[import-untyped]
@@ -19,10 +17,7 @@ from simulator.bus import AmqpPublisher, InProcessBus, Overflow, TeePublisher
 from simulator.messages import Message
 from simulator.mutations import Mutator
 from simulator.world import World
-from tests.conftest import IN_CI
 from tests.simulator.test_messages import a_package, assert_fedora_message
-
-AMQP_URL = os.environ.get("GATEWAY_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
 
 def _message(name: str = "bash") -> Message:
@@ -97,19 +92,6 @@ async def test_a_tee_publishes_to_each_publisher() -> None:
 
 
 # -- RabbitMQ ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-async def broker() -> AsyncIterator[AbstractRobustConnection]:
-    """A connection to the test broker; fails under CI=true when it is unreachable."""
-    try:
-        connection = await asyncio.wait_for(aio_pika.connect_robust(AMQP_URL), 10)
-    except (OSError, TimeoutError, aio_pika.exceptions.AMQPError) as exc:
-        if IN_CI:
-            pytest.fail(f"RabbitMQ at {AMQP_URL} is unreachable under CI=true: {exc!r}")
-        pytest.skip(f"RabbitMQ at {AMQP_URL} is unreachable: {exc!r}")
-    async with connection:
-        yield connection
 
 
 async def _private_queue(

@@ -1,0 +1,205 @@
+"""``Endpoint``: one upstream service behind a shared, pooled ``httpx.AsyncClient``.
+
+Every client talks HTTP through an endpoint, which owns the rules all upstreams
+share: absolute URLs under the service's base URL, retries for idempotent calls
+(:class:`~clients.retry.RetryPolicy`), and the translation of transport failures
+and HTTP statuses into :mod:`clients.errors`:
+
+* connection errors, timeouts, 5xx and 429 are retried, then raise
+  ``UpstreamUnavailable``;
+* :meth:`Endpoint.send` hands back every other answer for the client to read,
+  and :meth:`Endpoint.check` turns an unexpected one into ``UpstreamNotFound``
+  (404) or ``UpstreamError`` (other statuses);
+* :meth:`Endpoint.json` decodes a body or raises ``UpstreamBadResponse``.
+
+The endpoint never opens or closes the ``httpx.AsyncClient``; whoever made it
+(:class:`clients.pool.Upstreams`, a test) owns its lifetime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
+from urllib.parse import quote
+
+import httpx
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from clients.errors import (
+    UpstreamBadResponse,
+    UpstreamError,
+    UpstreamNotFound,
+    UpstreamUnavailable,
+)
+from clients.retry import RetryPolicy, parse_retry_after
+
+__all__ = ["USER_AGENT", "Endpoint", "Params", "segment"]
+
+#: What the gateway calls itself in ``User-Agent``.
+USER_AGENT = "fedora-gateway/0.1"
+
+#: Query parameters: pairs, so that a key may repeat (``component=a&component=b``).
+Params = Sequence[tuple[str, str | int]]
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def segment(value: str | int) -> str:
+    """``value`` quoted for use as one path segment (``gtk+`` → ``gtk%2B``)."""
+    return quote(str(value), safe="")
+
+
+class Endpoint:
+    """One upstream service: its name, base URL, HTTP client and retry policy."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        upstream: str,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.upstream = upstream
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
+
+    def __repr__(self) -> str:
+        return f"Endpoint({self.upstream!r}, {self.base_url!r})"
+
+    def url(self, path: str = "") -> str:
+        """The absolute URL of ``path`` (which starts with ``/``) under the base URL."""
+        return self.base_url + path
+
+    async def send(
+        self,
+        method: str,
+        path: str = "",
+        *,
+        params: Params | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send one request, retrying transient failures when the call is idempotent.
+
+        Returns the response whatever its status, except the transient ones
+        (5xx, 429), which raise ``UpstreamUnavailable`` once the retries are spent.
+        """
+        url = self.url(path)
+        request_headers = {**self.headers, **(headers or {})}
+        retrying = self.retry.retrying(self.upstream, idempotent=idempotent)
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(method, url, params, content, request_headers)
+        raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        try:
+            response = await self.http.request(
+                method,
+                url,
+                params=tuple(params) if params is not None else None,
+                content=content,
+                headers=headers,
+            )
+        except httpx.TimeoutException as exc:
+            raise UpstreamUnavailable(
+                f"timed out ({type(exc).__name__})", upstream=self.upstream, url=url
+            ) from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(
+                f"connection failed ({type(exc).__name__}: {exc})", upstream=self.upstream, url=url
+            ) from exc
+        except httpx.DecodingError as exc:
+            raise UpstreamBadResponse(
+                f"undecodable body ({exc})", upstream=self.upstream, url=url
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamError(
+                f"request failed ({type(exc).__name__}: {exc})", upstream=self.upstream, url=url
+            ) from exc
+        status = response.status_code
+        if status == 429 or status >= 500:
+            raise UpstreamUnavailable(
+                f"HTTP {status}",
+                upstream=self.upstream,
+                url=str(response.url),
+                status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        return response
+
+    def check(self, response: httpx.Response) -> httpx.Response:
+        """``response`` when it succeeded; otherwise the matching ``UpstreamError``."""
+        status = response.status_code
+        if 200 <= status < 300:
+            return response
+        url = str(response.url)
+        if status == 404:
+            raise UpstreamNotFound(
+                "not found (HTTP 404)", upstream=self.upstream, url=url, status=404
+            )
+        raise UpstreamError(
+            f"unexpected HTTP {status}: {_excerpt(response)}",
+            upstream=self.upstream,
+            url=url,
+            status=status,
+        )
+
+    def json(self, response: httpx.Response) -> object:
+        """The decoded JSON body of ``response``, or ``UpstreamBadResponse``."""
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamBadResponse(
+                f"body is not JSON ({exc}): {_excerpt(response)}",
+                upstream=self.upstream,
+                url=str(response.url),
+                status=response.status_code,
+            ) from exc
+
+    async def get_json(self, path: str, *, params: Params | None = None) -> object:
+        """``GET path`` expecting a 2xx JSON answer."""
+        response = self.check(await self.send("GET", path, params=params))
+        return self.json(response)
+
+    def decode(self, model: type[M], raw: object, response: httpx.Response | None = None) -> M:
+        """``raw`` validated as ``model``; ``UpstreamBadResponse`` when it has another shape."""
+        try:
+            return model.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "top"
+            raise self.bad_response(
+                f"not a {model.__name__}: {exc.error_count()} error(s), first at {where}: "
+                f"{first['msg']}",
+                response,
+            ) from exc
+
+    def bad_response(
+        self, message: str, response: httpx.Response | None = None
+    ) -> UpstreamBadResponse:
+        """An ``UpstreamBadResponse`` about ``response`` (for shape errors found by a client)."""
+        return UpstreamBadResponse(
+            message,
+            upstream=self.upstream,
+            url=str(response.url) if response is not None else self.base_url,
+            status=response.status_code if response is not None else None,
+        )
+
+
+def _excerpt(response: httpx.Response, limit: int = 200) -> str:
+    text = response.content[:limit].decode("utf-8", "replace")
+    return repr(text) + ("…" if len(response.content) > limit else "")

@@ -1,0 +1,132 @@
+"""``Upstreams``: the five clients, each on its own pooled ``httpx.AsyncClient``.
+
+Open them once per process (the app's lifespan, the worker, a command) and share
+them; closing the context closes every connection pool::
+
+    async with Upstreams.open(
+        koji_url="http://127.0.0.1:8100/kojihub", mdapi_url="http://127.0.0.1:8100/mdapi",
+        bodhi_url=..., bugzilla_url=..., pagure_url=..., upstream_timeout_s=10.0,
+    ) as upstreams:
+        build = await upstreams.koji.get_build("bash-5.2.37-1.fc45")
+
+    async with Upstreams.from_settings(settings) as upstreams:  # gateway.settings.Settings
+        ...
+
+``from_settings`` takes any object with the settings' attribute names
+(:class:`UpstreamSettings`), so this package never imports the gateway.
+
+Each upstream gets a pool of its own, so a slow Bugzilla cannot take the
+connections koji needs. ``transport`` replaces the network for every client
+(``httpx.MockTransport``, ``httpx.ASGITransport``); the limits then do not apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from clients.bodhi.client import BODHI_URL, BodhiClient
+from clients.bugzilla.client import BUGZILLA_URL, BugzillaClient
+from clients.endpoint import USER_AGENT
+from clients.koji.client import KOJI_URL, KojiClient
+from clients.mdapi.client import MDAPI_URL, MdapiClient
+from clients.pagure.client import PAGURE_URL, PagureClient
+from clients.retry import RetryPolicy
+
+__all__ = ["UpstreamSettings", "Upstreams"]
+
+
+class UpstreamSettings(Protocol):
+    """What :meth:`Upstreams.from_settings` reads: the gateway's settings, by name."""
+
+    @property
+    def koji_url(self) -> object: ...
+    @property
+    def mdapi_url(self) -> object: ...
+    @property
+    def bodhi_url(self) -> object: ...
+    @property
+    def bugzilla_url(self) -> object: ...
+    @property
+    def pagure_url(self) -> object: ...
+    @property
+    def upstream_timeout_s(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    """One client per upstream service."""
+
+    koji: KojiClient
+    mdapi: MdapiClient
+    bodhi: BodhiClient
+    bugzilla: BugzillaClient
+    pagure: PagureClient
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls,
+        *,
+        koji_url: str = KOJI_URL,
+        mdapi_url: str = MDAPI_URL,
+        bodhi_url: str = BODHI_URL,
+        bugzilla_url: str = BUGZILLA_URL,
+        pagure_url: str = PAGURE_URL,
+        upstream_timeout_s: float = 10.0,
+        connect_timeout_s: float | None = None,
+        max_connections: int = 20,
+        max_keepalive_connections: int = 10,
+        retry: RetryPolicy | None = None,
+        koji_max_batch: int = 500,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> AsyncIterator[Upstreams]:
+        """The five clients, open until the context ends.
+
+        ``upstream_timeout_s`` bounds each phase of one request (connect, write, read and
+        the wait for a pooled connection; ``connect_timeout_s`` overrides the
+        first); ``retry`` says how often an idempotent call is tried.
+        """
+        connect = upstream_timeout_s if connect_timeout_s is None else connect_timeout_s
+        timeout = httpx.Timeout(upstream_timeout_s, connect=connect)
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
+        )
+        async with AsyncExitStack() as stack:
+
+            async def pool() -> httpx.AsyncClient:
+                client = httpx.AsyncClient(
+                    timeout=timeout,
+                    limits=limits,
+                    transport=transport,
+                    headers={"User-Agent": USER_AGENT},
+                    follow_redirects=False,
+                )
+                return await stack.enter_async_context(client)
+
+            yield cls(
+                koji=KojiClient(await pool(), koji_url, retry=retry, max_batch=koji_max_batch),
+                mdapi=MdapiClient(await pool(), mdapi_url, retry=retry),
+                bodhi=BodhiClient(await pool(), bodhi_url, retry=retry),
+                bugzilla=BugzillaClient(await pool(), bugzilla_url, retry=retry),
+                pagure=PagureClient(await pool(), pagure_url, retry=retry),
+            )
+
+    @classmethod
+    def from_settings(
+        cls, settings: UpstreamSettings, **options: Any
+    ) -> AbstractAsyncContextManager[Upstreams]:
+        """:meth:`open` with the URLs and timeout of ``settings``; ``options`` as for ``open``."""
+        return cls.open(
+            koji_url=str(settings.koji_url),
+            mdapi_url=str(settings.mdapi_url),
+            bodhi_url=str(settings.bodhi_url),
+            bugzilla_url=str(settings.bugzilla_url),
+            pagure_url=str(settings.pagure_url),
+            upstream_timeout_s=settings.upstream_timeout_s,
+            **options,
+        )
