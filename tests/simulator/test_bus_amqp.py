@@ -17,6 +17,7 @@ from simulator.bus import AmqpPublisher, InProcessBus, Overflow, TeePublisher
 from simulator.messages import Message
 from simulator.mutations import Mutator
 from simulator.world import World
+from tests.conftest import AMQP_URL
 from tests.simulator.test_messages import a_package, assert_fedora_message
 
 
