@@ -14,9 +14,9 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from functools import partial
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from simulator.catalog import calendar
 from simulator.catalog.model import (
