@@ -32,6 +32,7 @@ def cli(log_level: str) -> None:
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream request
 
 
 @cli.command()
@@ -73,9 +74,8 @@ def simulate(
     Serves /kojihub, /mdapi, /bodhi, /bugzilla and /pagure, and the control API
     under /_sim/. Publishes the world's events to GATEWAY_AMQP_URL when it is set.
     """
-    from simulator.server import serve_simulation
-
     from gateway.settings import Settings
+    from simulator.server import serve_simulation
 
     settings = Settings()
     serve_simulation(
@@ -88,3 +88,55 @@ def simulate(
         profile=profile,
         amqp_url=settings.amqp_url,
     )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65435))
+@click.option("--catalog", default="generated", show_default=True, help=_CATALOG_HELP)
+@click.option(
+    "--events-per-minute",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 60_000),
+    help=_RATE_HELP,
+)
+@click.option(
+    "--profile",
+    default="fast",
+    show_default=True,
+    type=click.Choice(["none", "fast", "fedora"]),
+    help=_PROFILE_HELP,
+)
+def demo(host: str, port: int, catalog: str, events_per_minute: float, profile: str) -> None:
+    """Everything in one process on embedded defaults, with the simulated Fedora.
+
+    GraphiQL and the API at http://HOST:PORT/graphql; the simulated upstreams and
+    their control API on PORT + 100.
+    """
+    from gateway.demo import run_demo
+
+    run_demo(
+        host=host, port=port, catalog=catalog, events_per_minute=events_per_minute, profile=profile
+    )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """The gateway alone, configured by GATEWAY_* variables (or GATEWAY_CONFIG)."""
+    import uvicorn
+
+    from gateway.app import create_app
+    from gateway.settings import Settings
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning")
+
+
+@cli.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL); schema.graphql is its output."""
+    from gateway.schema.schema import build_schema
+
+    click.echo(build_schema().as_str())

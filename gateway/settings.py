@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     amqp_url: str | None = Field(default=None, description="unset: in-process bus")
     elasticsearch_url: str | None = Field(default=None, description="unset: embedded search")
 
+    cors_origins: list[str] = Field(
+        default=["*"], description="origins that browsers may query the API from"
+    )
+    graphiql: bool = Field(default=True, description="serve GraphiQL at GET /graphql")
+
     topic_prefix: str = "org.fedoraproject.prod"
     upstream_timeout_s: float = 10.0
 

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from simulator import control
@@ -50,9 +51,9 @@ class Simulation:
 class _Prefixes:
     """Dispatch by path prefix, presenting ``/kojihub`` to the koji app as ``/kojihub/``."""
 
-    def __init__(self, routes: Mapping[str, ASGIApp], fallback: ASGIApp) -> None:
-        self.routes = {f"/{prefix}": app for prefix, app in routes.items()}
-        self.fallback = fallback
+    def __init__(self, app: ASGIApp, *, routes: Mapping[str, ASGIApp]) -> None:
+        self.routes = {f"/{prefix}": upstream for prefix, upstream in routes.items()}
+        self.fallback = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
@@ -69,19 +70,11 @@ class _Prefixes:
 
 
 def create_app(
-    simulation: Simulation, *, lifespan: Callable[[Starlette], AsyncIterator[None]] | None = None
-) -> ASGIApp:
+    simulation: Simulation,
+    *,
+    lifespan: Callable[[Starlette], AsyncIterator[None]] | None = None,
+) -> Starlette:
     """The whole simulated Fedora: upstreams behind their gates, and the control API."""
-
-    @asynccontextmanager
-    async def run(app: Starlette) -> AsyncIterator[None]:
-        if lifespan is None:
-            yield
-            return
-        async with asynccontextmanager(lifespan)(app):
-            yield
-
-    control_app = Starlette(routes=control.routes(simulation), lifespan=run)
     gated = {
         prefix: UpstreamGate(
             factory(simulation.world),
@@ -91,4 +84,8 @@ def create_app(
         )
         for prefix, factory in UPSTREAM_APPS.items()
     }
-    return _Prefixes(gated, control_app)
+    return Starlette(
+        routes=control.routes(simulation),
+        middleware=[Middleware(_Prefixes, routes=gated)],
+        lifespan=asynccontextmanager(lifespan) if lifespan is not None else None,
+    )

@@ -10,7 +10,16 @@ from clients.errors import KojiFault
 from clients.koji import calls
 from clients.koji.calls import Call
 from clients.koji.client import KOJI_URL, KojiClient
-from clients.koji.models import Build, BuildState, Tag, TaggedBuild, Task, TaskState, User
+from clients.koji.models import (
+    Build,
+    BuildState,
+    Package,
+    Tag,
+    TaggedBuild,
+    Task,
+    TaskState,
+    User,
+)
 
 __all__ = [
     "KOJI_URL",
@@ -19,6 +28,7 @@ __all__ = [
     "Call",
     "KojiClient",
     "KojiFault",
+    "Package",
     "Tag",
     "TaggedBuild",
     "Task",

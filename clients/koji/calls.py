@@ -28,19 +28,22 @@ from pydantic import TypeAdapter, ValidationError
 
 from clients.errors import UpstreamBadResponse
 from clients.koji import codec
-from clients.koji.models import Build, BuildState, Tag, TaggedBuild, Task, User
+from clients.koji.models import Build, BuildState, Package, Tag, TaggedBuild, Task, User
 
 __all__ = [
     "Call",
     "count_builds",
+    "count_user_builds",
     "get_build",
     "get_latest_builds",
     "get_package_id",
     "get_task_info",
     "get_user",
     "list_builds",
+    "list_packages",
     "list_tagged",
     "list_tags",
+    "list_user_builds",
 ]
 
 T = TypeVar("T")
@@ -98,6 +101,7 @@ _tagged_builds: Callable[[object], list[TaggedBuild]] = _decoder(list[TaggedBuil
 _tags: Callable[[object], list[Tag]] = _decoder(list[Tag])
 _user_or_none: Callable[[object], User | None] = _decoder(User | None)
 _task_or_none: Callable[[object], Task | None] = _decoder(Task | None)
+_packages: Callable[[object], list[Package]] = _decoder(list[Package])
 _int: Callable[[object], int] = _decoder(int)
 _int_or_none: Callable[[object], int | None] = _decoder(int | None)
 
@@ -119,29 +123,52 @@ def list_builds(
 
     ``package`` is the koji package id or name; an unknown package has no builds.
     """
+    return _build_listing("packageID", package, state, limit, offset, order)
+
+
+def count_builds(package: int | str, *, state: BuildState | None = None) -> Call[int]:
+    """``listBuilds(packageID=..., queryOpts={"countOnly": True})``: how many builds."""
+    return _build_count("packageID", package, state)
+
+
+def list_user_builds(
+    user: int | str,
+    *,
+    state: BuildState | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    order: str = NEWEST_FIRST,
+) -> Call[list[Build]]:
+    """``listBuilds(userID=...)``: a page of the builds a user owns, newest first."""
+    return _build_listing("userID", user, state, limit, offset, order)
+
+
+def count_user_builds(user: int | str, *, state: BuildState | None = None) -> Call[int]:
+    """``listBuilds(userID=..., queryOpts={"countOnly": True})``."""
+    return _build_count("userID", user, state)
+
+
+def _build_listing(
+    subject: str,
+    value: int | str,
+    state: BuildState | None,
+    limit: int | None,
+    offset: int | None,
+    order: str,
+) -> Call[list[Build]]:
     options: dict[str, object] = {"order": order}
     if limit is not None:
         options["limit"] = limit
     if offset is not None:
         options["offset"] = offset
-    return _call(
-        "listBuilds",
-        _builds,
-        packageID=package,
-        state=None if state is None else int(state),
-        queryOpts=options,
-    )
+    state_value = None if state is None else int(state)
+    return _call("listBuilds", _builds, state=state_value, queryOpts=options, **{subject: value})
 
 
-def count_builds(package: int | str, *, state: BuildState | None = None) -> Call[int]:
-    """``listBuilds(packageID=..., queryOpts={"countOnly": True})``: how many builds."""
-    return _call(
-        "listBuilds",
-        _int,
-        packageID=package,
-        state=None if state is None else int(state),
-        queryOpts={"countOnly": True},
-    )
+def _build_count(subject: str, value: int | str, state: BuildState | None) -> Call[int]:
+    state_value = None if state is None else int(state)
+    query = {"countOnly": True}
+    return _call("listBuilds", _int, state=state_value, queryOpts=query, **{subject: value})
 
 
 def get_latest_builds(tag: str, package: str | None = None) -> Call[list[TaggedBuild]]:
@@ -188,3 +215,11 @@ def get_user(user: int | str) -> Call[User | None]:
 def get_task_info(task_id: int, *, request: bool = False) -> Call[Task | None]:
     """``getTaskInfo(task_id, request=...)``: ``None`` when unknown."""
     return _call("getTaskInfo", _task_or_none, task_id, request=request or None)
+
+
+def list_packages(prefix: str, *, limit: int | None = None) -> Call[list[Package]]:
+    """``listPackages(prefix=...)``: packages whose name starts with ``prefix``, by name."""
+    options: dict[str, object] = {"order": "package_name"}
+    if limit is not None:
+        options["limit"] = limit
+    return _call("listPackages", _packages, prefix=prefix, queryOpts=options, with_owners=False)

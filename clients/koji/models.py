@@ -17,7 +17,7 @@ from clients.nvr import NVR
 from clients.record import Record
 from clients.timestamps import Timestamp
 
-__all__ = ["Build", "BuildState", "Tag", "TaggedBuild", "Task", "TaskState", "User"]
+__all__ = ["Build", "BuildState", "Package", "Tag", "TaggedBuild", "Task", "TaskState", "User"]
 
 
 class BuildState(enum.IntEnum):
@@ -72,6 +72,13 @@ class TaggedBuild(Build):
     tag_id: int
     tag_name: str
     create_event: int | None = None
+
+
+class Package(Record):
+    """A koji package (a row of ``listPackages``)."""
+
+    id: int = Field(validation_alias=AliasChoices("package_id", "id"))
+    name: str = Field(validation_alias=AliasChoices("package_name", "name"))
 
 
 class Tag(Record):

@@ -1,0 +1,73 @@
+"""The gateway as an ASGI app: ``/graphql`` (GET, POST, WebSocket), health, GraphiQL.
+
+``create_app(settings)`` composes; resources live in the lifespan: the upstream
+clients and their connection pools are opened once per process and shared by all
+requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from clients import Upstreams
+from gateway.http_cache import HTTPCacheMiddleware
+from gateway.schema.schema import build_schema
+from gateway.settings import Settings
+from gateway.view import GraphQLView
+
+
+class _State:
+    upstreams: Upstreams | None = None
+
+    def require(self) -> Upstreams:
+        if self.upstreams is None:
+            raise RuntimeError("the gateway's lifespan has not started")
+        return self.upstreams
+
+
+def create_app(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Starlette:
+    """The gateway. ``transport`` replaces the network to the upstreams (tests)."""
+    state = _State()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with Upstreams.from_settings(settings, transport=transport) as upstreams:
+            state.upstreams = upstreams
+            yield
+            state.upstreams = None
+
+    view = GraphQLView(build_schema(), state.require, ide_page=None)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", view, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", view),
+        Route("/healthz", healthz),
+    ]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "if-none-match", "authorization"],
+            expose_headers=["etag"],
+            max_age=86_400,
+        ),
+        Middleware(GZipMiddleware, minimum_size=1024),
+        Middleware(HTTPCacheMiddleware),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

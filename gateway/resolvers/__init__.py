@@ -1,0 +1,1 @@
+"""Dataloaders and the batched upstream reads behind every GraphQL field."""

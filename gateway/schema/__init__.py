@@ -1,0 +1,1 @@
+"""The GraphQL schema: types, the root Query, and the extensions around execution."""

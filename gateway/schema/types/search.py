@@ -1,0 +1,23 @@
+"""``PackageSearchConnection``: packages found by name."""
+
+from __future__ import annotations
+
+import strawberry
+
+from gateway.schema.types.connection import PageInfo
+from gateway.schema.types.package import Package
+
+
+@strawberry.type(description="A package found by a search, and why.")
+class PackageSearchHit:
+    package: Package
+    name: str
+    matched: str = strawberry.field(description="what matched: name, prefix, subpackage or text")
+    score: float
+
+
+@strawberry.type(description="A page of search results, best first.")
+class PackageSearchConnection:
+    nodes: list[PackageSearchHit]
+    page_info: PageInfo
+    total_count: int
