@@ -20,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from clients import Upstreams
+from gateway.graphiql import find_assets, graphiql_page, graphiql_routes
 from gateway.http_cache import HTTPCacheMiddleware
 from gateway.schema.schema import build_schema
 from gateway.settings import Settings
@@ -48,12 +49,21 @@ def create_app(
             yield
             state.upstreams = None
 
-    view = GraphQLView(build_schema(), state.require, ide_page=None)
+    ide_page = None
+    routes: list[BaseRoute] = []
+    if settings.graphiql:
+        assets = find_assets()
+        routes.extend(graphiql_routes(assets))
+
+        def ide_page() -> str:
+            return graphiql_page("/graphql", assets)
+
+    view = GraphQLView(build_schema(), state.require, ide_page=ide_page)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    routes: list[BaseRoute] = [
+    routes += [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", view),
         Route("/healthz", healthz),
