@@ -140,3 +140,7 @@ def export_schema() -> None:
     from gateway.schema.schema import build_schema
 
     click.echo(build_schema().as_str())
+
+
+if __name__ == "__main__":
+    cli()

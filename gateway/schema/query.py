@@ -10,6 +10,7 @@ from clients import koji
 from gateway.context import Info
 from gateway.errors import BadInputError
 from gateway.resolvers.pages import MAX_FIRST, Page, Window
+from gateway.resolvers.prefetch import prefetch_builds
 from gateway.schema.types.bug import Bug
 from gateway.schema.types.build import Build
 from gateway.schema.types.connection import PageInfo
@@ -27,6 +28,7 @@ MAX_NAMES = 100
 class Query:
     @strawberry.field(description="A source package by name; null when koji does not know it.")
     async def package(self, info: Info, name: str) -> Package | None:
+        prefetch_builds(info, [name])
         package_id = await info.context.loaders.koji.package_id.load(name)
         return Package(name=name) if package_id is not None else None
 
@@ -34,6 +36,7 @@ class Query:
     async def packages(self, info: Info, names: list[str]) -> list[Package | None]:
         if len(names) > MAX_NAMES:
             raise BadInputError(f"at most {MAX_NAMES} names, not {len(names)}")
+        prefetch_builds(info, names)
         ids = await info.context.loaders.koji.package_id.load_many(names)
         return [Package(name=n) if i is not None else None for n, i in zip(names, ids, strict=True)]
 

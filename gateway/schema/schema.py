@@ -12,11 +12,13 @@ from gateway.schema.query import Query
 
 
 def build_schema() -> strawberry.Schema:
+    # factories: a fresh extension per operation; the parse and validation caches
+    # themselves are module-level LRUs that every instance shares
     extensions: list[Any] = [
-        ParserCache(maxsize=1024),
-        ValidationCache(maxsize=1024),
-        QueryDepthLimiter(max_depth=12),
-        MaxTokensLimiter(max_token_count=5000),
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaxTokensLimiter(max_token_count=5000),
         ErrorCodes,
     ]
     return strawberry.Schema(query=Query, extensions=extensions)

@@ -59,7 +59,7 @@ class Build:
         return f"https://koji.fedoraproject.org/koji/buildinfo?buildID={self.id}"
 
     @strawberry.field(description="The koji tags the build is in now.")
-    async def tags(self, info: Info) -> list[str]:
+    async def tags(self, info: Info) -> list[str] | None:
         return await info.context.loaders.koji.tags.load(self.id)
 
     @strawberry.field(description="The source package it was built from.")

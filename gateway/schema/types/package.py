@@ -79,11 +79,11 @@ class Package:
         return None
 
     @strawberry.field(description="The binary RPMs built from this source in rawhide.")
-    async def subpackages(self, info: Info) -> list[str]:
+    async def subpackages(self, info: Info) -> list[str] | None:
         return await self._binaries(info, "rawhide")
 
     @strawberry.field(description="Who has commit access in dist-git, the owner first.")
-    async def maintainers(self, info: Info) -> list[User]:
+    async def maintainers(self, info: Info) -> list[User] | None:
         project = await info.context.loaders.pagure.project.load(self.name)
         if project is None:
             return []
@@ -102,18 +102,18 @@ class Package:
         first: int | None = 10,
         after: str | None = None,
         state: BuildState | None = None,
-    ) -> BuildConnection:
+    ) -> BuildConnection | None:
         query = BuildsQuery(
             self.name, Window.of(first, after), state=state.to_koji() if state else None
         )
         return BuildConnection.of(await info.context.loaders.koji.builds.load(query))
 
     @strawberry.field(description="The newest build per active release, stable and testing.")
-    async def latest_builds(self, info: Info) -> list[TaggedBuild]:
+    async def latest_builds(self, info: Info) -> list[TaggedBuild] | None:
         return [tagged for tagged, _ in await self._latest(info)]
 
     @strawberry.field(description="Per active release, the stable and the testing version.")
-    async def versions(self, info: Info) -> list[ReleaseVersion]:
+    async def versions(self, info: Info) -> list[ReleaseVersion] | None:
         by_release: dict[str, ReleaseVersion] = {}
         for tagged, release in await self._latest(info):
             entry = by_release.setdefault(
@@ -170,7 +170,7 @@ class Package:
         after: str | None = None,
         status: UpdateStatus | None = None,
         release: str | None = None,
-    ) -> UpdateConnection:
+    ) -> UpdateConnection | None:
         query = UpdatesQuery(
             self.name,
             Window.of(first, after),
@@ -182,14 +182,14 @@ class Package:
     @strawberry.field(description="Bugs filed against the package, most recently changed first.")
     async def bugs(
         self, info: Info, first: int | None = 20, after: str | None = None, open: bool | None = True
-    ) -> BugConnection:
+    ) -> BugConnection | None:
         query = BugsQuery(self.name, Window.of(first, after, default=20), is_open=open)
         return BugConnection.of(await info.context.loaders.bugzilla.bugs.load(query))
 
     @strawberry.field(description="The RPM changelog in a branch, newest entry first.")
     async def changelog(
         self, info: Info, branch: str | None = "rawhide", first: int | None = 10
-    ) -> list[ChangelogEntry]:
+    ) -> list[ChangelogEntry] | None:
         branch = branch or "rawhide"
         count = Window.of(first, None).limit
         binary = await self._main_binary(info, branch)
@@ -200,7 +200,7 @@ class Package:
         return [ChangelogEntry.from_mdapi(entry) for entry in entries[:count]]
 
     @strawberry.field(description="The paths the package's binary RPMs own in a branch.")
-    async def files(self, info: Info, branch: str | None = "rawhide") -> list[FileEntry]:
+    async def files(self, info: Info, branch: str | None = "rawhide") -> list[FileEntry] | None:
         branch = branch or "rawhide"
         binaries = await self._binaries(info, branch)
         loader = info.context.loaders.mdapi.files
@@ -218,7 +218,7 @@ class Package:
         info: Info,
         kind: DependencyKind | None = DependencyKind.REQUIRES,
         branch: str | None = "rawhide",
-    ) -> list[Dependency]:
+    ) -> list[Dependency] | None:
         kind = kind or DependencyKind.REQUIRES
         branch = branch or "rawhide"
         binaries = await self._binaries(info, branch)

@@ -52,32 +52,20 @@ class Update:
     submitter_name: strawberry.Private[str | None]
 
     @strawberry.field(description="The release the update goes to.")
-    async def release(self, info: Info) -> Release:
+    async def release(self, info: Info) -> Release | None:
         releases = await info.context.loaders.bodhi.releases.load("all")
         for release in releases:
             if release.name == self.release_name:
                 return Release.from_bodhi(release)
-        return Release(
-            name=self.release_name,
-            long_name=self.release_name,
-            version="",
-            branch="",
-            state="unknown",
-            dist_tag=None,
-            stable_tag=None,
-            testing_tag=None,
-            candidate_tag=None,
-            released_on=None,
-            eol=None,
-        )
+        return None
 
     @strawberry.field(description="The builds the update pushes.")
-    async def builds(self, info: Info) -> list[Build]:
+    async def builds(self, info: Info) -> list[Build] | None:
         loaded = await asyncio.gather(*(info.context.loaders.koji.build.load(n) for n in self.nvrs))
         return [Build.from_koji(build) for build in loaded if build is not None]
 
     @strawberry.field(description="The bugs the update fixes.")
-    async def bugs(self, info: Info) -> list[Bug]:
+    async def bugs(self, info: Info) -> list[Bug] | None:
         loaded = await asyncio.gather(
             *(info.context.loaders.bugzilla.bug.load(i) for i in self.bug_ids)
         )

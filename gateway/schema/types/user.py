@@ -29,7 +29,7 @@ class User:
         first: int | None = 10,
         after: str | None = None,
         state: Annotated[BuildState, strawberry.lazy("gateway.schema.types.build")] | None = None,
-    ) -> Annotated[BuildConnection, strawberry.lazy("gateway.schema.types.build")]:
+    ) -> Annotated[BuildConnection, strawberry.lazy("gateway.schema.types.build")] | None:
         from gateway.schema.types.build import BuildConnection
 
         query = BuildsQuery(
