@@ -1,0 +1,40 @@
+"""Every example query of the README runs and returns data."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.gateway.conftest import GraphQLClient
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+EXAMPLES = re.findall(r"```graphql\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+def test_the_readme_has_examples() -> None:
+    assert len(EXAMPLES) >= 3
+
+
+@pytest.mark.parametrize("query", EXAMPLES, ids=lambda q: q.split("{")[0].strip())
+def test_a_readme_example_returns_data(gql: GraphQLClient, query: str) -> None:
+    data = gql.data(query)
+    assert data
+    assert all(value is not None for value in data.values()), data
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [value]
+
+
+@pytest.mark.parametrize("query", EXAMPLES[:1])
+def test_the_package_page_example_is_full(gql: GraphQLClient, query: str) -> None:
+    page = gql.data(query)["package"]
+    assert page["builds"]["nodes"] and page["updates"]["nodes"] and page["bugs"]["nodes"]
+    assert page["versions"] and page["changelog"] and page["maintainers"]
+    assert sum(leaf is not None for leaf in _leaves(page)) > 50
