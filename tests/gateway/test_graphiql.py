@@ -387,3 +387,23 @@ def test_the_cdn_fallback_is_blocked_and_counted_offline(chromium: str, tmp_path
         expect(browsing.page.locator("#graphiql")).to_contain_text("could not be loaded")
 
     assert sorted(browsing.blocked) == sorted(f"{CDN}/{p.versioned_path}" for p in PINNED)
+
+
+def test_graphiql_on_the_gateway_runs_a_package_query_offline(
+    chromium: str, gateway_server: LiveServer, tmp_path: Path
+) -> None:
+    """The gateway's own GraphiQL, against the simulated Fedora, with no internet."""
+    from playwright.sync_api import expect
+
+    with offline_chromium(chromium) as browsing:
+        page = browsing.page
+        page.goto(f"{gateway_server.url}{ENDPOINT}")
+        expect(page.locator(".graphiql-query-editor .CodeMirror")).to_be_visible()
+        _run(page, '{ package(name: "kernel") { name builds(first: 1) { totalCount } } }')
+        response = page.locator(".graphiql-response")
+        expect(response).to_contain_text('"name": "kernel"')
+        expect(response).to_contain_text('"totalCount"')
+        page.screenshot(path=str(tmp_path / "gateway-graphiql.png"))
+
+    assert browsing.blocked == [], f"GraphiQL needed hosts other than 127.0.0.1: {browsing.blocked}"
+    assert browsing.errors == []
