@@ -35,6 +35,8 @@ def _leaves(value: object) -> list[object]:
 @pytest.mark.parametrize("query", EXAMPLES[:1])
 def test_the_package_page_example_is_full(gql: GraphQLClient, query: str) -> None:
     page = gql.data(query)["package"]
-    assert page["builds"]["nodes"] and page["updates"]["nodes"] and page["bugs"]["nodes"]
-    assert page["versions"] and page["changelog"] and page["maintainers"]
+    for field in ("versions", "changelog", "maintainers"):
+        assert page[field], field
+    for connection in ("builds", "updates", "bugs"):
+        assert page[connection]["nodes"], connection
     assert sum(leaf is not None for leaf in _leaves(page)) > 50

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from simulator.bus import InProcessBus
+from simulator.catalog.detail import RepositoryDetail, binaries, family
 from simulator.catalog.model import BuildState, Package, Update, UpdateStatus
 from simulator.messages import Message
 from simulator.mutations import KINDS, Mutator, UnknownPackageError
@@ -40,7 +41,7 @@ def check_all(bus: InProcessBus, ids: list[str], package: str | None = None) -> 
         if message.topic.startswith("pagure."):
             assert message.body["project"]["name"] == package
         elif message.topic == "mdapi.repo.update":
-            assert package in message.body["packages"]
+            continue  # it lists binary RPMs, not the source (see the repo tests below)
         else:
             assert package in loaded.packages, message.topic
     return batch
@@ -323,13 +324,33 @@ async def test_a_repo_update_lists_the_package(
     assert result.changed["branch"] == "rawhide"
     (message,) = check_all(bus, result.message_ids, package.name)
     assert message.body["name"] == "rawhide"
-    assert message.body["packages"][0] == package.name
-    assert {s.name for s in package.subpackages} <= set(message.body["packages"])
+    assert message.body["packages"] == [spec.name for spec in binaries(package)]
     await mutator.apply("update", package.name)
     await mutator.apply("update", package.name)  # pushed to testing: the branch's repo changed
     branched = await mutator.apply("repo", package.name)
     assert branched.changed["branch"] != "rawhide"
     check_all(bus, branched.message_ids, package.name)
+
+
+@pytest.mark.parametrize("fam", ["plain", "python", "rust", "golang"])
+async def test_a_repo_update_lists_exactly_the_binaries_mdapi_serves(
+    fam: str, mutator: Mutator, bus: InProcessBus, fresh_world: World
+) -> None:
+    """Python, Rust and Go sources build no RPM of their own name: mdapi never lists them."""
+    store = RepositoryDetail(fresh_world)
+    package = next(
+        p
+        for name, p in sorted(fresh_world.packages.items())
+        if family(name) == fam and not p.retired and p.subpackages
+    )
+    result = await mutator.apply("repo", package.name)
+    (message,) = check_all(bus, result.message_ids)
+    located = store.locate(message.body["name"], package)
+    assert located is not None
+    listed = message.body["packages"]
+    assert listed == result.changed["packages"]
+    assert sorted(listed) == store.detail(package, *located).binary_names
+    assert (package.name in listed) == (fam == "plain")
 
 
 # -- errors, pacing, and many mutations -------------------------------------------------------
