@@ -469,3 +469,20 @@ def test_updates_fill_fixed_in(world: World) -> None:
     nvrs = {b.nvr for b in world.update_builds(update)}
     assert rest["cf_fixed_in"] in nvrs
     assert update.alias in rest["comments"][-1]["text"]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"f1": "bug_id", "o1": "lessthan", "v1": "abc"}, 52),
+        ({"f1": "short_desc", "o1": "regexp", "v1": "("}, 58),
+    ],
+)
+def test_bad_search_conditions_are_bugzilla_errors(
+    http: httpx.Client, params: dict[str, str], code: int
+) -> None:
+    response = http.get("/rest/bug", params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] is True
+    assert body["code"] == code

@@ -20,14 +20,14 @@ __all__ = ["RepositoryDetail"]
 class RepositoryDetail:
     """Lazily materialized repository detail of one world, with a small LRU of answers.
 
-    Answers are keyed by (package, build, branch, source), so a new build moving into
-    a repository is picked up on the next request without any invalidation.
+    Answers are keyed by (package, build, branch, repository, source), so a build moving
+    into another repository is picked up on the next request without any invalidation.
     """
 
     def __init__(self, world: World, *, cache_size: int = 256) -> None:
         self.world = world
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[int, int, str, bool], PackageDetail] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, int, str, str, bool], PackageDetail] = OrderedDict()
         self._lock = threading.RLock()
         self._index: WorldIndex | None = None
 
@@ -59,7 +59,7 @@ class RepositoryDetail:
     def detail(
         self, package: Package, repo: Repo, build: Build, *, remember: bool = True
     ) -> PackageDetail:
-        key = (package.id, build.id, repo.branch, repo.source)
+        key = (package.id, build.id, repo.branch, repo.kind, repo.source)
         with self._lock:
             found = self._cache.get(key)
             if found is not None:

@@ -67,7 +67,7 @@ def _chart(column: str, operator: str, value: str) -> Predicate:
         "greaterthan",
         "greaterthaneq",
     ):
-        return compare(get, operator, float(value) if value.strip() else 0.0)
+        return compare(get, operator, _number(value))
     low = value.lower()
 
     def text(bug: Bug) -> str:
@@ -94,7 +94,12 @@ def _chart(column: str, operator: str, value: str) -> Predicate:
         case "nowords":
             return lambda b: not _words(get(b)) & _words(value)
         case "regexp" | "notregexp":
-            pattern = re.compile(value, re.IGNORECASE)
+            try:
+                pattern = re.compile(value, re.IGNORECASE)
+            except re.error as exc:
+                raise BugzillaError(
+                    58, f"The regular expression you provided {value!r} is not valid: {exc}"
+                ) from None
 
             def matches(bug: Bug) -> bool:
                 return bool(pattern.search(text(bug)))
@@ -113,6 +118,17 @@ def _chart(column: str, operator: str, value: str) -> Predicate:
                 parse_time(value),
             )
     raise BugzillaError(32000, f"Can't use {operator} as an operator.")
+
+
+def _number(value: str) -> float:
+    if not value.strip():
+        return 0.0
+    try:
+        return float(value)
+    except ValueError:
+        raise BugzillaError(
+            52, "Invalid parameter passed to Bug.search: It must be numeric."
+        ) from None
 
 
 def compare(get: Callable[[Bug], Any], operator: str, bound: Any) -> Predicate:
