@@ -302,10 +302,15 @@ class Assembler:
             return
         owner = self._owner(line, entry)
         now = self._clock()
+        number = line.release
+        while (
+            f"{line.package.name}-{line.version}-{number}.fc{version}" in self.world.builds_by_nvr
+        ):
+            number += 1  # the branch already built this release: the packager bumps it
         build = self._new_build(
             line,
             version=line.version,
-            release=f"{line.release}.fc{version}",
+            release=f"{number}.fc{version}",
             at=now,
             owner=owner,
             target=f"f{version}-candidate",

@@ -33,6 +33,7 @@ per kind runs that kind once, so a failure is easy to read.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -55,19 +56,11 @@ WORLD_SIZE = 150
 #: The mutation kinds of the control API.
 KINDS = ("build", "build_failed", "update", "bug", "owner", "repo")
 #: koji's BUILD_STATES.
-COMPLETE, FAILED = 1, 3
+COMPLETE, FAILED, CANCELED = 1, 3, 4
 JSON = {"Accept": "application/json"}
 #: mdapi's ``srcpkg`` matches the SRPM file name against ``<name>-[0-9]``.
 _SRCPKG_VERSION = re.compile(r"^[0-9]")
 _BRANCHED = re.compile(r"^f\d+$")
-
-#: A simulator bug, shown by ``test_mdapi_repo_follows_a_stable_push`` (strict xfail):
-#: mdapi's answers are cached by (package, build, branch, source) in
-#: ``RepositoryDetail.detail`` (``simulator.catalog.detail``), without the repository,
-#: so a build read while in ``fNN-updates-testing`` keeps ``"repo": "updates-testing"``
-#: after bodhi pushed it to ``fNN-updates``. The general checks tolerate exactly that
-#: answer while this is True; set it to False once the simulator is fixed.
-MDAPI_REPO_STALE_AFTER_STABLE_PUSH = True
 
 
 # -- one server, a fresh world per test or example ---------------------------------------
@@ -346,13 +339,7 @@ def check_branched(views: Views, package: str, release: ReleaseTags) -> None:
     repo = {release.testing: "updates-testing", release.stable: "updates"}.get(found_in, "release")
     srpm = views.mdapi(f"/src_{release.branch}/pkg/{package}")
     assert srpm is not None
-    known_stale = (
-        MDAPI_REPO_STALE_AFTER_STABLE_PUSH
-        and found_in == release.stable
-        and srpm["repo"] == "updates-testing"
-    )
-    if not known_stale:
-        assert srpm["repo"] == repo, (package, latest["nvr"], found_in, srpm["repo"])
+    assert srpm["repo"] == repo, (package, latest["nvr"], found_in, srpm["repo"])
 
 
 def expected_status(release: ReleaseTags, tags: set[str]) -> set[str]:
@@ -727,7 +714,7 @@ def test_an_update_lives_to_stable_in_every_view(views: Views) -> None:
     assert steps[-1] == "stable", steps
 
 
-def test_a_texlive_package_is_found_only_where_mdapi_finds_it(views: Views) -> None:
+def test_a_texlive_package_agrees_though_srcpkg_cannot_find_it(views: Views) -> None:
     projects = views.pagure("/api/0/projects", namespace="rpms", pattern="texlive-*", per_page=100)
     name = projects["projects"][0]["name"]
     latest = views.latest("rawhide", name)
@@ -738,14 +725,12 @@ def test_a_texlive_package_is_found_only_where_mdapi_finds_it(views: Views) -> N
         check_package(views, name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "simulator bug: mdapi keeps repo 'updates-testing' for a build pushed to fNN-updates "
-        "when it was read while in testing (RepositoryDetail caches without the repository)"
-    ),
-)
 def test_mdapi_repo_follows_a_stable_push(views: Views) -> None:
+    """A build read while in updates-testing is served from updates once pushed stable.
+
+    mdapi's answers were once cached without the repository, so the build kept
+    ``"repo": "updates-testing"`` after the push.
+    """
     package = a_package(views)
     release = max(views.branched.values(), key=lambda r: int(r.branch[1:]))
     step = ""
@@ -764,3 +749,22 @@ def test_mdapi_repo_follows_a_stable_push(views: Views) -> None:
     assert source is not None
     assert _vr(source) == _vr(latest)
     assert source["repo"] == "updates", (latest["nvr"], latest["tag_name"], source["repo"])
+
+
+def test_an_nvr_is_one_koji_build_and_one_bodhi_update(server: Server, fresh_world: World) -> None:
+    """koji never reuses the NVR of a build that did not fail; a build is in one update."""
+    server.load(fresh_world)
+    views = Views(server.live.url)
+    try:
+        builds = views.koji.listBuilds()
+        kept = Counter(b["nvr"] for b in builds if b["state"] not in (FAILED, CANCELED))
+        shared_in_koji = sorted(nvr for nvr, count in kept.items() if count > 1)
+        _, updates = views.updates()
+        carried = Counter(b["nvr"] for u in updates for b in u["builds"])
+        shared_in_bodhi = sorted(nvr for nvr, count in carried.items() if count > 1)
+    finally:
+        views.close()
+    assert (shared_in_koji, shared_in_bodhi) == ([], []), (
+        f"{len(shared_in_koji)} NVRs name several koji builds, e.g. {shared_in_koji[:3]}; "
+        f"{len(shared_in_bodhi)} NVRs are in several bodhi updates, e.g. {shared_in_bodhi[:3]}"
+    )
