@@ -1,0 +1,189 @@
+"""Pure rules from a decoded bus event to what it changed: tags, packages, reasons.
+
+:func:`tags_for` gives the tags whose entries the event makes stale (tags come from
+:mod:`gateway.invalidation.keys` only), :func:`packages_of` the source or binary
+package names that changed (subscriptions and the search index), and
+:func:`reasons_of` short words for the change feed. The rules follow
+reference/UPSTREAMS.md section 7 and read the events' schema-style properties
+(``packages``, ``nvr``, ``users``), never raw bodies. No I/O; the same event always
+gives the same answer, so a duplicated message invalidates the same tags twice.
+
+=================  ==================  =========================================  ===========
+event              applies when        tags                                       reasons
+=================  ==================  =========================================  ===========
+BuildStateChanged  koji instance is    package(name), nvr, build(id)†,            build
+                   ``primary``         user(owner)† (for ``User.builds``)
+Tagged             koji instance is    package(name), nvr, build(id)†             tag
+                   ``primary``
+UpdateChanged      always              update(alias)†, package(name) and nvr of   update
+                                       every build, incl. an edit's new and       (+ comment)
+                                       removed ones; build(id) of CI artifacts;
+                                       release(name)†, release(branch)†;
+                                       bug(id) for an edit's new bugs
+OverrideChanged    always              package(name), nvr, build(id)†             override
+BugChanged         always              bug(id), component(c) for the current      bug
+                                       and any former component
+OwnershipChanged   namespace ``rpms``  package(name), user(u) for the users the   owner, or
+                   and not a fork      message names (none for pushes)            commit
+RepoUpdated        always              branch(branch, n) for every listed name,   repo
+                                       package(n) for those that can be package
+                                       names (not capability names)
+Unknown            never               none                                       none
+=================  ==================  =========================================  ===========
+
+† when the message carries it. An event that does not apply has no tags, no
+packages and no reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from gateway.invalidation import keys
+from gateway.invalidation.keys import Tag
+from gateway.invalidation.messages import (
+    BugChanged,
+    BuildStateChanged,
+    Event,
+    OverrideChanged,
+    OwnershipChanged,
+    RepoUpdated,
+    Tagged,
+    Unknown,
+    UpdateChanged,
+)
+
+__all__ = ["RULES", "Rule", "packages_of", "reasons_of", "tags_for"]
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Generic[E]):
+    """What one kind of event changes."""
+
+    tags: Callable[[E], Iterable[Tag]]
+    packages: Callable[[E], Iterable[str]]
+    reasons: Callable[[E], tuple[str, ...]]
+    applies: Callable[[E], bool] = lambda _: True
+
+
+def tags_for(event: Event) -> frozenset[Tag]:
+    """The tags whose cache entries ``event`` makes stale."""
+    rule = _rule(event)
+    return frozenset(rule.tags(event)) if rule is not None else frozenset()
+
+
+def packages_of(event: Event) -> frozenset[str]:
+    """The package names ``event`` changed (mdapi's may be binary package names)."""
+    rule = _rule(event)
+    return frozenset(rule.packages(event)) if rule is not None else frozenset()
+
+
+def reasons_of(event: Event) -> tuple[str, ...]:
+    """Words for the change feed: ``build``, ``tag``, ``update``, ``bug``, ``owner``…"""
+    rule = _rule(event)
+    return rule.reasons(event) if rule is not None else ()
+
+
+def _rule(event: Event) -> Rule[Any] | None:
+    rule = RULES.get(type(event))
+    return rule if rule is not None and rule.applies(event) else None
+
+
+# -- koji -----------------------------------------------------------------------------------
+
+
+def _primary(event: BuildStateChanged | Tagged) -> bool:
+    """Secondary-architecture hubs (``ppc``, ``s390``, ``arm``) are not the builds we serve."""
+    return event.instance == "primary"
+
+
+def _build_tags(event: BuildStateChanged) -> Iterable[Tag]:
+    yield from _koji_build(event)
+    if event.owner:
+        yield keys.user(event.owner)
+
+
+def _koji_build(event: BuildStateChanged | Tagged) -> Iterable[Tag]:
+    yield keys.package(event.name)
+    yield keys.nvr(str(event.nvr))
+    if event.build_id is not None:
+        yield keys.build(event.build_id)
+
+
+# -- bodhi ----------------------------------------------------------------------------------
+
+
+def _update_tags(event: UpdateChanged) -> Iterable[Tag]:
+    if event.alias:
+        yield keys.update(event.alias)
+    for nvr in event.all_nvrs:
+        yield keys.package(nvr.name)
+        yield keys.nvr(str(nvr))
+    yield from map(keys.build, event.build_ids)
+    for release in (event.release, event.branch):
+        if release:
+            yield keys.release(release)
+    yield from map(keys.bug, event.new_bugs)
+
+
+def _update_reasons(event: UpdateChanged) -> tuple[str, ...]:
+    return ("update", "comment") if event.comment is not None else ("update",)
+
+
+def _override_tags(event: OverrideChanged) -> Iterable[Tag]:
+    yield keys.package(event.nvr.name)
+    yield keys.nvr(str(event.nvr))
+    if event.build_id is not None:
+        yield keys.build(event.build_id)
+
+
+# -- Bugzilla, dist-git, mdapi --------------------------------------------------------------
+
+
+def _bug_tags(event: BugChanged) -> Iterable[Tag]:
+    yield keys.bug(event.bug_id)
+    yield from map(keys.component, (*event.components, *event.former_components))
+
+
+def _in_rpms(event: OwnershipChanged) -> bool:
+    return event.namespace == "rpms" and not event.fork
+
+
+def _ownership_tags(event: OwnershipChanged) -> Iterable[Tag]:
+    yield keys.package(event.package)
+    yield from map(keys.user, event.users)
+
+
+def _ownership_reasons(event: OwnershipChanged) -> tuple[str, ...]:
+    return ("commit",) if event.pushed else ("owner",)
+
+
+def _repo_tags(event: RepoUpdated) -> Iterable[Tag]:
+    for name in event.packages:
+        yield keys.branch(event.branch, name)
+    yield from map(keys.package, event.package_names)
+
+
+def _words(*words: str) -> Callable[[object], tuple[str, ...]]:
+    return lambda _: words
+
+
+def _nothing(_: object) -> tuple[()]:
+    return ()
+
+
+#: The table: one rule per event type (see the module docstring).
+RULES: Mapping[type[Event], Rule[Any]] = {
+    BuildStateChanged: Rule(_build_tags, lambda e: e.packages, _words("build"), _primary),
+    Tagged: Rule(_koji_build, lambda e: e.packages, _words("tag"), _primary),
+    UpdateChanged: Rule(_update_tags, lambda e: e.packages, _update_reasons),
+    OverrideChanged: Rule(_override_tags, lambda e: e.packages, _words("override")),
+    BugChanged: Rule(_bug_tags, lambda e: e.packages, _words("bug")),
+    OwnershipChanged: Rule(_ownership_tags, lambda e: e.packages, _ownership_reasons, _in_rpms),
+    RepoUpdated: Rule(_repo_tags, lambda e: e.package_names, _words("repo")),
+    Unknown: Rule(_nothing, _nothing, _nothing, lambda _: False),
+}
