@@ -11,6 +11,7 @@ from clients.koji import calls
 from clients.koji.calls import Call
 from clients.koji.client import KOJI_URL, KojiClient
 from clients.koji.models import (
+    RPM,
     Build,
     BuildState,
     Package,
@@ -23,6 +24,7 @@ from clients.koji.models import (
 
 __all__ = [
     "KOJI_URL",
+    "RPM",
     "Build",
     "BuildState",
     "Call",

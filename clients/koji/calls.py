@@ -15,12 +15,13 @@ one HTTP request (``multicall``, ``batch``)::
 Each builder mirrors one hub method and its keyword arguments (``__starstar``);
 the hub's own quirks are noted where they matter: an unknown build is ``None``,
 not a fault; ``listBuilds`` takes a package id or name and one state;
-``getLatestBuilds`` needs a tag that exists.
+``getLatestBuilds`` needs a tag that exists; ``getRPMHeaders`` answers ``{}`` for
+an unknown RPM and reads the headers out of the RPM file, by case-insensitive name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -28,7 +29,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from clients.errors import UpstreamBadResponse
 from clients.koji import codec
-from clients.koji.models import Build, BuildState, Package, Tag, TaggedBuild, Task, User
+from clients.koji.models import RPM, Build, BuildState, Package, Tag, TaggedBuild, Task, User
 
 __all__ = [
     "Call",
@@ -37,10 +38,12 @@ __all__ = [
     "get_build",
     "get_latest_builds",
     "get_package_id",
+    "get_rpm_headers",
     "get_task_info",
     "get_user",
     "list_builds",
     "list_packages",
+    "list_rpms",
     "list_tagged",
     "list_tags",
     "list_user_builds",
@@ -102,6 +105,8 @@ _tags: Callable[[object], list[Tag]] = _decoder(list[Tag])
 _user_or_none: Callable[[object], User | None] = _decoder(User | None)
 _task_or_none: Callable[[object], Task | None] = _decoder(Task | None)
 _packages: Callable[[object], list[Package]] = _decoder(list[Package])
+_rpms: Callable[[object], list[RPM]] = _decoder(list[RPM])
+_headers: Callable[[object], dict[str, object]] = _decoder(dict[str, object])
 _int: Callable[[object], int] = _decoder(int)
 _int_or_none: Callable[[object], int | None] = _decoder(int | None)
 
@@ -195,6 +200,24 @@ def list_tagged(
         latest=latest or None,
         inherit=inherit or None,
     )
+
+
+def list_rpms(build_id: int, *, arches: str | Sequence[str] | None = None) -> Call[list[RPM]]:
+    """``listRPMs(buildID=..., arches=...)``: the RPMs a build produced.
+
+    ``arches`` keeps one arch (``"src"``: the source RPM) or any of several. A build
+    that is unknown, or has no RPMs (failed, still building), lists none.
+    """
+    chosen = arches if arches is None or isinstance(arches, str) else tuple(arches)
+    return _call("listRPMs", _rpms, buildID=build_id, arches=chosen)
+
+
+def get_rpm_headers(rpm_id: int, headers: Sequence[str]) -> Call[dict[str, object]]:
+    """``getRPMHeaders(rpmID=..., headers=[...])``: the named RPM headers of one RPM.
+
+    Keys are the names as asked (``"license"``); an unknown RPM answers ``{}``.
+    """
+    return _call("getRPMHeaders", _headers, rpmID=rpm_id, headers=tuple(headers))
 
 
 def list_tags(build: int | str) -> Call[list[Tag]]:

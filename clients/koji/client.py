@@ -24,7 +24,7 @@ from clients.endpoint import Endpoint
 from clients.errors import KojiFault, UpstreamBadResponse, UpstreamError
 from clients.koji import calls, codec
 from clients.koji.calls import Call
-from clients.koji.models import Build, BuildState, Tag, TaggedBuild, Task, User
+from clients.koji.models import RPM, Build, BuildState, Tag, TaggedBuild, Task, User
 from clients.retry import RetryPolicy
 
 __all__ = ["KOJI_URL", "KojiClient"]
@@ -155,6 +155,16 @@ class KojiClient:
     async def list_tags(self, build: int | str) -> list[Tag]:
         """The tags a build is in; ``KojiFault`` for an unknown build."""
         return await self.call(calls.list_tags(build))
+
+    async def list_rpms(
+        self, build_id: int, *, arches: str | Sequence[str] | None = None
+    ) -> list[RPM]:
+        """The RPMs of a build (only those of ``arches``, when given; ``"src"``: the SRPM)."""
+        return await self.call(calls.list_rpms(build_id, arches=arches))
+
+    async def get_rpm_headers(self, rpm_id: int, headers: Sequence[str]) -> dict[str, object]:
+        """Headers of one RPM by name (``["license"]``); ``{}`` for an unknown RPM."""
+        return await self.call(calls.get_rpm_headers(rpm_id, headers))
 
     async def get_package_id(self, name: str) -> int | None:
         """A package's koji id; ``None`` when unknown."""

@@ -1,4 +1,4 @@
-"""What koji's hub returns, as records: builds, tagged builds, tags, users, tasks.
+"""What koji's hub returns, as records: builds, tagged builds, RPMs, tags, users, tasks.
 
 Field names are koji's. A build map from ``getBuild`` carries ``id``; a row of
 ``listBuilds`` carries only ``build_id``; both become :class:`Build`. Rows of
@@ -17,7 +17,17 @@ from clients.nvr import NVR
 from clients.record import Record
 from clients.timestamps import Timestamp
 
-__all__ = ["Build", "BuildState", "Package", "Tag", "TaggedBuild", "Task", "TaskState", "User"]
+__all__ = [
+    "RPM",
+    "Build",
+    "BuildState",
+    "Package",
+    "Tag",
+    "TaggedBuild",
+    "Task",
+    "TaskState",
+    "User",
+]
 
 
 class BuildState(enum.IntEnum):
@@ -72,6 +82,26 @@ class TaggedBuild(Build):
     tag_id: int
     tag_name: str
     create_event: int | None = None
+
+
+class RPM(Record):
+    """One RPM of a build (a row of ``listRPMs``); ``arch`` is ``"src"`` for the source RPM.
+
+    ``build_id`` is None for an RPM of an external repository.
+    """
+
+    id: int
+    name: str
+    version: str
+    release: str
+    epoch: int | None = None
+    arch: str
+    build_id: int | None = None
+
+    @property
+    def nvra(self) -> str:
+        """``name-version-release.arch``, as ``getRPM`` accepts it."""
+        return f"{self.name}-{self.version}-{self.release}.{self.arch}"
 
 
 class Package(Record):

@@ -3,6 +3,10 @@
 :class:`KojiLoaders` keeps one loader of raw hub calls (``calls``); the typed
 loaders turn their keys into calls and await them through it, so builds, latest
 builds, tags and users asked for at the same level share one HTTP request.
+
+``license`` takes three steps, each joining the multicall of its tick: the newest
+rawhide build (the ``latest`` loader), its source RPM (``listRPMs``), and that RPM's
+``License`` header (``getRPMHeaders``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from gateway.resolvers.pages import Page
 from gateway.resolvers.queries import BuildsQuery, LatestQuery
 
 T = TypeVar("T")
+
+#: The koji tag of rawhide's newest builds.
+RAWHIDE_TAG = "rawhide"
+#: The RPM header ``Package.license`` reads (rpm's tag names are case-insensitive).
+_LICENSE = "license"
 
 
 def _call_key(call: koji.calls.Call[Any]) -> tuple[str, str]:
@@ -37,6 +46,7 @@ class KojiLoaders:
         self.tags = DataLoader(self._tags)
         self.user = DataLoader(self._users)
         self.prefix = DataLoader(self._prefix)
+        self.license = DataLoader(self._licenses)
 
     async def _multicall(self, calls: list[koji.calls.Call[Any]]) -> Sequence[Any]:
         try:
@@ -92,6 +102,26 @@ class KojiLoaders:
         return await self._each(
             [koji.calls.list_packages(prefix, limit=limit) for prefix, limit in prefixes]
         )
+
+    async def _licenses(self, names: list[str]) -> list[str | BaseException | None]:
+        answers: list[str | BaseException | None] = await asyncio.gather(
+            *(self._license(name) for name in names), return_exceptions=True
+        )
+        return answers
+
+    async def _license(self, name: str) -> str | None:
+        """The ``License`` header of the source RPM of the package's newest rawhide build."""
+        build = await self.latest.load(LatestQuery(RAWHIDE_TAG, name))
+        if build is None:
+            return None
+        rpms: list[koji.RPM] = await self.calls.load(koji.calls.list_rpms(build.id, arches="src"))
+        if not rpms:
+            return None
+        headers: dict[str, object] = await self.calls.load(
+            koji.calls.get_rpm_headers(rpms[0].id, [_LICENSE])
+        )
+        value = headers.get(_LICENSE)
+        return (value.strip() or None) if isinstance(value, str) else None
 
 
 def _count(query: BuildsQuery) -> koji.calls.Call[int]:

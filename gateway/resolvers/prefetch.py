@@ -4,7 +4,8 @@
 their ``builds`` field would ask koji again one level down. Reading the selection
 ahead, these functions load the builds windows the selection will ask for in the
 same tick, so both questions share one multicall, and the field's own load finds
-the answer waiting in its dataloader.
+the answer waiting in its dataloader. ``license`` starts from the newest rawhide
+build, which is asked for the same way.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 from clients import koji
 from gateway.context import Info
 from gateway.errors import GatewayError
+from gateway.resolvers.koji import RAWHIDE_TAG
 from gateway.resolvers.pages import Window
-from gateway.resolvers.queries import BuildsQuery
+from gateway.resolvers.queries import BuildsQuery, LatestQuery
 
 
 def prefetch_builds(info: Info, names: Iterable[str]) -> None:
@@ -36,6 +38,17 @@ def prefetch_builds(info: Info, names: Iterable[str]) -> None:
                 loader.load(BuildsQuery(name, query.window, state=query.state))
             )
             future.add_done_callback(_observed)
+
+
+def prefetch_license(info: Info, names: Iterable[str]) -> None:
+    """Load the newest rawhide builds ``license`` starts from, when the selection has it."""
+    selections = info.selected_fields[0].selections if info.selected_fields else []
+    if not any(selection.name == "license" for selection in _fields(selections)):
+        return
+    loader = info.context.loaders.koji.latest
+    for name in names:
+        future = asyncio.ensure_future(loader.load(LatestQuery(RAWHIDE_TAG, name)))
+        future.add_done_callback(_observed)
 
 
 def _fields(selections: list[Selection]) -> Iterator[SelectedField]:

@@ -10,7 +10,7 @@ from clients import koji
 from gateway.context import Info
 from gateway.errors import BadInputError
 from gateway.resolvers.pages import MAX_FIRST, Page, Window
-from gateway.resolvers.prefetch import prefetch_builds
+from gateway.resolvers.prefetch import prefetch_builds, prefetch_license
 from gateway.schema.types.bug import Bug
 from gateway.schema.types.build import Build
 from gateway.schema.types.connection import PageInfo
@@ -29,6 +29,7 @@ class Query:
     @strawberry.field(description="A source package by name; null when koji does not know it.")
     async def package(self, info: Info, name: str) -> Package | None:
         prefetch_builds(info, [name])
+        prefetch_license(info, [name])
         package_id = await info.context.loaders.koji.package_id.load(name)
         return Package(name=name) if package_id is not None else None
 
@@ -37,6 +38,7 @@ class Query:
         if len(names) > MAX_NAMES:
             raise BadInputError(f"at most {MAX_NAMES} names, not {len(names)}")
         prefetch_builds(info, names)
+        prefetch_license(info, names)
         ids = await info.context.loaders.koji.package_id.load_many(names)
         return [Package(name=n) if i is not None else None for n, i in zip(names, ids, strict=True)]
 

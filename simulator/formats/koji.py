@@ -1,4 +1,4 @@
-"""koji's record shapes: builds, tagged builds, tasks, users and tags as the hub returns them.
+"""koji's record shapes: builds, tagged builds, RPMs, tasks, users and tags as the hub returns them.
 
 Every function renders records of :mod:`simulator.catalog.model` the way
 ``kojihub`` does (see ``reference/UPSTREAMS.md`` §1.5): datetimes are strings in
@@ -6,26 +6,40 @@ PostgreSQL's ``timestamptz`` form (``datetime.isoformat(" ")``), the ``*_ts`` tw
 are epoch floats with microsecond precision, states are plain ints. The simulated
 hub and the simulated koji bus messages both render through here, so a build reads
 the same over XML-RPC and on the bus.
+
+The world holds builds, not RPMs: :func:`build_rpms` derives the RPMs a completed
+build produced (its source RPM, then one per binary of
+:func:`simulator.catalog.detail.binaries`, as mdapi lists them) with ids made from
+the build id and the position, so every RPM has the same id on every call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
+from simulator.catalog.detail import BinarySpec, binaries
+from simulator.catalog.detail.descriptions import binary_description, description
 from simulator.catalog.model import Build, BuildState, Package, Tag, User
 from simulator.world import World
 
 __all__ = [
     "DISTGIT_URL",
     "KRB_REALM",
+    "RPMS_PER_BUILD",
     "TASK_STATES",
+    "BuildRPM",
     "build_info",
+    "build_rpms",
     "build_source",
     "koji_time",
     "koji_ts",
     "list_builds_row",
     "package_info",
+    "rpm_headers",
+    "rpm_info",
     "tag_info",
     "tagged_row",
     "task_info",
@@ -39,10 +53,17 @@ DISTGIT_URL = "https://src.fedoraproject.org/rpms"
 #: The Kerberos realm of Fedora accounts (``koji.getUser`` lists ``name@REALM``).
 KRB_REALM = "FEDORAPROJECT.ORG"
 
+#: An RPM's id is ``build id * RPMS_PER_BUILD + position``; the source RPM is position 0.
+RPMS_PER_BUILD = 10_000
+
 #: ``koji.TASK_STATES``.
 TASK_STATES = {"FREE": 0, "OPEN": 1, "CLOSED": 2, "CANCELED": 3, "ASSIGNED": 4, "FAILED": 5}
 
 _VOLUME = (0, "DEFAULT")
+#: koji's ``external_repo`` row 0: RPMs built by koji itself rather than imported.
+_INTERNAL_REPO = (0, "INTERNAL")
+#: koji imports a build's RPMs when it completes; deleting the build keeps their rows.
+_STATES_WITH_RPMS = frozenset({BuildState.COMPLETE, BuildState.DELETED})
 _TASK_STATE_OF_BUILD = {
     BuildState.BUILDING: TASK_STATES["OPEN"],
     BuildState.COMPLETE: TASK_STATES["CLOSED"],
@@ -254,3 +275,105 @@ def tag_info(tag: Tag, *, perms: bool = True) -> dict[str, Any]:
 def package_info(package: Package) -> dict[str, Any]:
     """``getPackage``: ``{"id", "name"}``."""
     return {"id": package.id, "name": package.name}
+
+
+# -- RPMs ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRPM:
+    """One RPM of a build: its source RPM (position 0) or one of its binary RPMs."""
+
+    build: Build
+    package: Package
+    position: int
+    name: str
+    arch: str
+    spec: BinarySpec | None = None  # None for the source RPM
+
+    @property
+    def id(self) -> int:
+        return self.build.id * RPMS_PER_BUILD + self.position
+
+    @property
+    def nvr(self) -> str:
+        return f"{self.name}-{self.build.version}-{self.build.release}"
+
+    @property
+    def nvra(self) -> str:
+        return f"{self.nvr}.{self.arch}"
+
+    @property
+    def buildroot_id(self) -> int:
+        """The buildroot of the ``buildSRPMFromSCM`` task (source) or the ``buildArch`` one."""
+        return self.build.id * 2 + (0 if self.position == 0 else 1)
+
+
+def build_rpms(world: World, build: Build) -> list[BuildRPM]:
+    """The RPMs koji holds for ``build``: none until it completes, then the SRPM and binaries."""
+    if build.state not in _STATES_WITH_RPMS:
+        return []
+    package = world.packages_by_id.get(build.package_id)
+    if package is None:
+        return []
+    rpms = [BuildRPM(build, package, 0, build.name, "src")]
+    specs = binaries(package)[: RPMS_PER_BUILD - 1]
+    rpms.extend(
+        BuildRPM(build, package, position, spec.name, spec.arch, spec)
+        for position, spec in enumerate(specs, start=1)
+    )
+    return rpms
+
+
+def rpm_info(rpm: BuildRPM, *, listing: bool = False) -> dict[str, Any]:
+    """``getRPM`` (``kojihub.get_rpm``); with ``listing``, a row of ``listRPMs`` (adds ``nvr``)."""
+    build = rpm.build
+    digest = hashlib.md5(rpm.nvra.encode(), usedforsecurity=False).digest()
+    started = build.created
+    duration = max(0.0, (build.completed or started) - started)
+    share = 0.25 if rpm.position == 0 else 0.75  # the SRPM is built first, binaries later
+    info: dict[str, Any] = {
+        "id": rpm.id,
+        "name": rpm.name,
+        "version": build.version,
+        "release": build.release,
+        "epoch": build.epoch,
+        "arch": rpm.arch,
+        "draft": False,
+        "payloadhash": digest.hex(),
+        "size": 4096 + int.from_bytes(digest[:3]) * (4 if rpm.position == 0 else 1),
+        "buildtime": int(started + duration * share),
+        "build_id": build.id,
+        "buildroot_id": rpm.buildroot_id,
+        "external_repo_id": _INTERNAL_REPO[0],
+        "external_repo_name": _INTERNAL_REPO[1],
+        "metadata_only": False,
+        "extra": None,
+    }
+    if listing:
+        info["nvr"] = rpm.nvr
+    return info
+
+
+def rpm_headers(world: World, rpm: BuildRPM) -> dict[str, Any]:
+    """The headers of an RPM the simulation knows, by their ``rpm.tagnames`` names.
+
+    The header ``Arch`` of a source RPM is the arch it was built on, as rpm has it;
+    only koji's listings call it ``src``.
+    """
+    package, build, spec = rpm.package, rpm.build, rpm.spec
+    return {
+        "Name": rpm.name,
+        "Version": build.version,
+        "Release": build.release,
+        "Epoch": build.epoch,
+        "Arch": (package.arch or "x86_64") if spec is None else spec.arch,
+        "Summary": package.summary if spec is None else spec.summary,
+        "Description": (
+            description(world.seed, package)
+            if spec is None
+            else binary_description(world.seed, package, spec)
+        ),
+        "License": package.license,
+        "Url": package.url,
+    }

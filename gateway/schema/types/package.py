@@ -75,8 +75,10 @@ class Package:
         return source.url if source else None
 
     @strawberry.field(description="The package's license (SPDX), when the metadata has it.")
-    def license(self) -> str | None:
-        return None
+    async def license(self, info: Info) -> str | None:
+        # the License header of the source RPM of the newest rawhide build, from koji
+        found: str | None = await info.context.loaders.koji.license.load(self.name)
+        return found
 
     @strawberry.field(description="The binary RPMs built from this source in rawhide.")
     async def subpackages(self, info: Info) -> list[str] | None:

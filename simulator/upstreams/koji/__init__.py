@@ -8,14 +8,14 @@ client of the package pages makes, named and shaped as in ``kojihub.kojihub``;
 runs ``multiCall`` batches and turns errors into koji's faults.
 
 Everything rendered comes from the :class:`~simulator.world.World`; the shapes of
-builds, tasks, users and tags are in :mod:`simulator.formats.koji`. Queries stay
+builds, RPMs, tasks, users and tags are in :mod:`simulator.formats.koji`. Queries stay
 cheap on a full-size world: per-package and per-user calls read indexes, and a
 global ``listBuilds`` ordered by build id walks the id-ordered build table from
 the right end instead of sorting it.
 
 The package: :mod:`~.codec` (koji's XML-RPC dialect, faults and query options),
 :mod:`~.index` (builds by task and owner), :mod:`~.lookups`, one module of calls per
-concept (:mod:`~.packages`, :mod:`~.builds`, :mod:`~.tagged`, :mod:`~.tags`,
+concept (:mod:`~.packages`, :mod:`~.builds`, :mod:`~.rpms`, :mod:`~.tagged`, :mod:`~.tags`,
 :mod:`~.tasks`, :mod:`~.users`, with :mod:`~.listings` for package lists) assembled
 in :mod:`~.exports`, the XML-RPC handler in :mod:`~.hub` and the ASGI app in
 :mod:`~.app`.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from simulator.upstreams.koji.builds import BuildCalls
 from simulator.upstreams.koji.packages import PackageCalls
+from simulator.upstreams.koji.rpms import RPMCalls
 from simulator.upstreams.koji.tagged import TaggedCalls
 from simulator.upstreams.koji.tags import TagCalls
 from simulator.upstreams.koji.tasks import TaskCalls
@@ -20,7 +21,7 @@ KOJI_VERSION = "1.35.3"
 API_VERSION = 1
 
 
-class RootExports(PackageCalls, BuildCalls, TaggedCalls, TagCalls, TaskCalls, UserCalls):
+class RootExports(PackageCalls, BuildCalls, RPMCalls, TaggedCalls, TagCalls, TaskCalls, UserCalls):
     """The hub calls, with koji's names, signatures, results and errors."""
 
     def getAPIVersion(self) -> int:
