@@ -7,8 +7,8 @@ requests.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
@@ -20,8 +20,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from clients import Upstreams
+from gateway.backends import field_cache
 from gateway.graphiql import find_assets, graphiql_page, graphiql_routes
 from gateway.http_cache import HTTPCacheMiddleware
+from gateway.invalidation.store import FieldCache
+from gateway.resolvers.cached import FieldReads
 from gateway.schema.schema import build_schema
 from gateway.settings import Settings
 from gateway.view import GraphQLView
@@ -29,25 +32,51 @@ from gateway.view import GraphQLView
 
 class _State:
     upstreams: Upstreams | None = None
+    reads: FieldReads | None = None
 
     def require(self) -> Upstreams:
         if self.upstreams is None:
             raise RuntimeError("the gateway's lifespan has not started")
         return self.upstreams
 
+    def field_reads(self) -> FieldReads | None:
+        return self.reads
+
 
 def create_app(
-    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    cache: FieldCache | None = None,
+    lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
 ) -> Starlette:
-    """The gateway. ``transport`` replaces the network to the upstreams (tests)."""
+    """The gateway.
+
+    ``transport`` replaces the network to the upstreams (tests); ``cache`` is the field
+    cache to share with an in-process worker (by default one is made from the settings,
+    or none when ``field_cache`` is off); ``lifespan`` runs inside the gateway's own,
+    with the upstreams open (an embedded worker).
+    """
     state = _State()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with Upstreams.from_settings(settings, transport=transport) as upstreams:
-            state.upstreams = upstreams
+    async def run(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            state.upstreams = await stack.enter_async_context(
+                Upstreams.from_settings(settings, transport=transport)
+            )
+            store = cache
+            if store is None and settings.field_cache:
+                store = field_cache(settings)
+                stack.push_async_callback(store.close)
+            if store is not None:
+                state.reads = FieldReads(store, wait_s=settings.stale_wait_s)
+            app.state.upstreams = state.upstreams
+            app.state.field_cache = store
+            if lifespan is not None:
+                await stack.enter_async_context(lifespan(app))
             yield
-            state.upstreams = None
+        state.upstreams = state.reads = None
 
     ide_page = None
     routes: list[BaseRoute] = []
@@ -58,7 +87,7 @@ def create_app(
         def ide_page() -> str:
             return graphiql_page("/graphql", assets)
 
-    view = GraphQLView(build_schema(), state.require, ide_page=ide_page)
+    view = GraphQLView(build_schema(), state.require, state.field_reads, ide_page=ide_page)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -80,4 +109,4 @@ def create_app(
         Middleware(GZipMiddleware, minimum_size=1024),
         Middleware(HTTPCacheMiddleware),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=middleware, lifespan=run)

@@ -41,6 +41,20 @@ class Settings(BaseSettings):
     )
     graphiql: bool = Field(default=True, description="serve GraphiQL at GET /graphql")
 
+    field_cache: bool = Field(default=True, description="answer from the field cache")
+    memory_cache_bytes: int = Field(
+        default=512 * 2**20, gt=0, description="budget of the in-process field cache"
+    )
+    live_window_s: float = Field(
+        default=7 * 86_400, gt=0, description="entries read this recently are refilled on events"
+    )
+    stale_wait_s: float = Field(
+        default=1.0, ge=0, description="how long a reader waits for a refill before serving stale"
+    )
+    worker_queue: str = Field(
+        default="fedora-gateway", description="the durable queue the worker consumes"
+    )
+
     topic_prefix: str = "org.fedoraproject.prod"
     upstream_timeout_s: float = 10.0
 

@@ -13,6 +13,7 @@ from strawberry.asgi import GraphQL
 
 from clients import Upstreams
 from gateway.context import Context
+from gateway.resolvers.cached import CacheStats, FieldReads
 from gateway.resolvers.loaders import Loaders
 
 
@@ -23,19 +24,23 @@ class GraphQLView(GraphQL[Context, None]):
         self,
         schema: Any,
         upstreams: Callable[[], Upstreams],
+        reads: Callable[[], FieldReads | None] = lambda: None,
         *,
         ide_page: Callable[[], str] | None = None,
         **options: Any,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql" if ide_page else None, **options)
         self._upstreams = upstreams
+        self._reads = reads
         self._ide_page = ide_page
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        stats = CacheStats()
         return Context(
-            loaders=Loaders.of(self._upstreams()),
+            loaders=Loaders.of(self._upstreams(), self._reads(), stats),
+            cache=stats,
             request=request,
             response=response if isinstance(response, Response) else None,
         )

@@ -141,3 +141,41 @@ def members_key(tag: Tag) -> str:
 def reads_key() -> str:
     """Where entry keys are scored by when they were last read (the live variants)."""
     return f"{VERSION}:reads"
+
+
+def clock_key() -> str:
+    """Where the invalidation clock lives: the store's epoch and its invalidation counter.
+
+    Every invalidation advances the clock and stamps the tags it names with the new value
+    (their generation); a fill's snapshot is the clock before it asks the upstream.
+    """
+    return f"{VERSION}:clock"
+
+
+def lease_key(key: str) -> str:
+    """Where the short lease on filling one entry lives (one filler across replicas)."""
+    return f"{VERSION}:lease:{key}"
+
+
+def namespaced(namespace: str, key: str) -> str:
+    """A store key inside a namespace: several deployments, or tests, sharing one Redis."""
+    return f"{namespace}{key}"
+
+
+# -- bus and change feed names ---------------------------------------------------------------
+
+#: The worker's queue on a broker of our own (on Fedora's public broker it must be a UUID).
+WORKER_QUEUE = "fedora-gateway.invalidation"
+
+#: Where messages that a worker rejects go: a durable direct exchange shared by our queues.
+DEAD_LETTER_EXCHANGE = "fedora-gateway.dead-letter"
+
+
+def dead_letter_queue(queue: str) -> str:
+    """The queue collecting what ``queue`` dead-letters (routed by ``queue``'s own name)."""
+    return f"{queue}.dead-letter"
+
+
+def change_feed_channel() -> str:
+    """The Redis pub/sub channel on which the worker publishes changes to every replica."""
+    return f"{VERSION}:feed:changes"

@@ -26,7 +26,7 @@ from gateway.resolvers.queries import BuildsQuery, LatestQuery
 
 def prefetch_builds(info: Info, names: Iterable[str]) -> None:
     names = list(names)
-    loader = info.context.loaders.koji.builds
+    loader = info.context.loaders.builds
     for selection in _fields(info.selected_fields[0].selections if info.selected_fields else []):
         if selection.name != "builds":
             continue
@@ -45,7 +45,7 @@ def prefetch_license(info: Info, names: Iterable[str]) -> None:
     selections = info.selected_fields[0].selections if info.selected_fields else []
     if not any(selection.name == "license" for selection in _fields(selections)):
         return
-    loader = info.context.loaders.koji.latest
+    loader = info.context.loaders.latest
     for name in names:
         future = asyncio.ensure_future(loader.load(LatestQuery(RAWHIDE_TAG, name)))
         future.add_done_callback(_observed)

@@ -50,7 +50,12 @@ class BugsQuery:
 
 @dataclass(frozen=True, slots=True)
 class BranchQuery:
-    """A package in one mdapi branch (``rawhide``, ``f45``)."""
+    """A package in one mdapi branch (``rawhide``, ``f45``).
+
+    ``name`` is what mdapi is asked for (a source or a binary RPM); ``package`` is the
+    source package it belongs to, when known, which the field cache tags it with.
+    """
 
     branch: str
     name: str
+    package: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -56,3 +57,12 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
         original_error=error.original_error,
         extensions={**(error.extensions or {}), **extensions},
     )
+
+
+class CacheReport(SchemaExtension):
+    """``extensions.cache = {hits, misses, stale}``: the field-cache reads of the operation."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        stats = getattr(context, "cache", None)
+        return {"cache": stats.as_dict()} if stats is not None else {}

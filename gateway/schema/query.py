@@ -30,7 +30,7 @@ class Query:
     async def package(self, info: Info, name: str) -> Package | None:
         prefetch_builds(info, [name])
         prefetch_license(info, [name])
-        package_id = await info.context.loaders.koji.package_id.load(name)
+        package_id = await info.context.loaders.package_id.load(name)
         return Package(name=name) if package_id is not None else None
 
     @strawberry.field(description="Several packages at once, in the order asked; null for unknown.")
@@ -39,7 +39,7 @@ class Query:
             raise BadInputError(f"at most {MAX_NAMES} names, not {len(names)}")
         prefetch_builds(info, names)
         prefetch_license(info, names)
-        ids = await info.context.loaders.koji.package_id.load_many(names)
+        ids = await info.context.loaders.package_id.load_many(names)
         return [Package(name=n) if i is not None else None for n, i in zip(names, ids, strict=True)]
 
     @strawberry.field(description="A koji build by id or by name-version-release.")
@@ -49,22 +49,22 @@ class Query:
         if (id is None) == (nvr is None):
             raise BadInputError("give exactly one of id and nvr")
         ref: int | str = id if id is not None else nvr  # type: ignore[assignment]
-        build = await info.context.loaders.koji.build.load(ref)
+        build = await info.context.loaders.build.load(ref)
         return Build.from_koji(build) if build else None
 
     @strawberry.field(description="A bodhi update by alias, e.g. FEDORA-2026-1a2b3c4d5e.")
     async def update(self, info: Info, alias: str) -> Update | None:
-        update = await info.context.loaders.bodhi.update.load(alias)
+        update = await info.context.loaders.update.load(alias)
         return Update.from_bodhi(update) if update else None
 
     @strawberry.field(description="A Red Hat Bugzilla bug by id.")
     async def bug(self, info: Info, id: int) -> Bug | None:
-        bug = await info.context.loaders.bugzilla.bug.load(id)
+        bug = await info.context.loaders.bug.load(id)
         return Bug.from_bugzilla(bug) if bug else None
 
     @strawberry.field(description="Fedora releases; by default the active ones, rawhide first.")
     async def releases(self, info: Info, active: bool | None = True) -> list[Release]:
-        releases = await info.context.loaders.bodhi.releases.load("all")
+        releases = await info.context.loaders.releases.load("all")
         chosen = [
             Release.from_bodhi(r)
             for r in releases
@@ -74,7 +74,7 @@ class Query:
 
     @strawberry.field(description="A Fedora account known to koji.")
     async def user(self, info: Info, name: str) -> User | None:
-        user = await info.context.loaders.koji.user.load(name)
+        user = await info.context.loaders.user.load(name)
         return User(name=user.name) if user else None
 
     @strawberry.field(description="Packages by name: the exact name first, then prefixes.")
@@ -85,7 +85,7 @@ class Query:
         text = query.strip()
         if not text:
             raise BadInputError("query must not be empty")
-        loaders = info.context.loaders.koji
+        loaders = info.context.loaders
         exact_id, prefixed = await asyncio.gather(
             loaders.package_id.load(text), loaders.prefix.load((text, MAX_FIRST * 5))
         )

@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from strawberry.extensions import MaxTokensLimiter, ParserCache, QueryDepthLimiter, ValidationCache
 
-from gateway.schema.extensions import ErrorCodes
+from gateway.schema.extensions import CacheReport, ErrorCodes
 from gateway.schema.query import Query
 
 
@@ -20,5 +20,6 @@ def build_schema() -> strawberry.Schema:
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxTokensLimiter(max_token_count=5000),
         ErrorCodes,
+        CacheReport,
     ]
     return strawberry.Schema(query=Query, extensions=extensions)

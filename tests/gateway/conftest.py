@@ -26,7 +26,9 @@ def settings_for(simulator_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture(scope="session")
 def gateway_server(sim_server: LiveServer) -> Iterator[LiveServer]:
-    with LiveServer(create_app(settings_for(sim_server.url)), free_port()) as server:
+    """The gateway without its field cache: every answer comes from the upstreams."""
+    settings = settings_for(sim_server.url, field_cache=False)
+    with LiveServer(create_app(settings), free_port()) as server:
         yield server
 
 

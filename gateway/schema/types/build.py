@@ -60,7 +60,7 @@ class Build:
 
     @strawberry.field(description="The koji tags the build is in now.")
     async def tags(self, info: Info) -> list[str] | None:
-        return await info.context.loaders.koji.tags.load(self.id)
+        return await info.context.loaders.tags.load(self.id)
 
     @strawberry.field(description="The source package it was built from.")
     def package(self) -> Annotated[Package, strawberry.lazy("gateway.schema.types.package")]:
@@ -74,7 +74,7 @@ class Build:
     ) -> Annotated[Update, strawberry.lazy("gateway.schema.types.update")] | None:
         from gateway.schema.types.update import Update
 
-        update = await info.context.loaders.bodhi.update_of_build.load(self.nvr)
+        update = await info.context.loaders.update_of_build.load(self.nvr)
         return Update.from_bodhi(update) if update else None
 
     @classmethod

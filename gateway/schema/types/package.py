@@ -41,10 +41,10 @@ class Package:
     name: str
 
     async def _source(self, info: Info, branch: str = "rawhide") -> mdapi.Package | None:
-        loaders = info.context.loaders.mdapi
-        source = await loaders.source.load(BranchQuery(branch, self.name))
+        loaders = info.context.loaders
+        source = await loaders.source.load(BranchQuery(branch, self.name, self.name))
         if source is None:  # mdapi finds a source by "<name>-<digit>"; ask for the binary
-            source = await loaders.binary.load(BranchQuery(branch, self.name))
+            source = await loaders.binary.load(BranchQuery(branch, self.name, self.name))
         return source
 
     async def _binaries(self, info: Info, branch: str) -> list[str]:
@@ -77,7 +77,7 @@ class Package:
     @strawberry.field(description="The package's license (SPDX), when the metadata has it.")
     async def license(self, info: Info) -> str | None:
         # the License header of the source RPM of the newest rawhide build, from koji
-        found: str | None = await info.context.loaders.koji.license.load(self.name)
+        found: str | None = await info.context.loaders.license.load(self.name)
         return found
 
     @strawberry.field(description="The binary RPMs built from this source in rawhide.")
@@ -86,7 +86,7 @@ class Package:
 
     @strawberry.field(description="Who has commit access in dist-git, the owner first.")
     async def maintainers(self, info: Info) -> list[User] | None:
-        project = await info.context.loaders.pagure.project.load(self.name)
+        project = await info.context.loaders.project.load(self.name)
         if project is None:
             return []
         names = [project.owner, *project.admins, *project.committers, *project.collaborators]
@@ -94,7 +94,7 @@ class Package:
 
     @strawberry.field(description="Whether the package has no owner in dist-git.")
     async def orphaned(self, info: Info) -> bool | None:
-        project = await info.context.loaders.pagure.project.load(self.name)
+        project = await info.context.loaders.project.load(self.name)
         return None if project is None else project.owner == "orphan"
 
     @strawberry.field(description="koji builds of the package, newest first.")
@@ -108,7 +108,7 @@ class Package:
         query = BuildsQuery(
             self.name, Window.of(first, after), state=state.to_koji() if state else None
         )
-        return BuildConnection.of(await info.context.loaders.koji.builds.load(query))
+        return BuildConnection.of(await info.context.loaders.builds.load(query))
 
     @strawberry.field(description="The newest build per active release, stable and testing.")
     async def latest_builds(self, info: Info) -> list[TaggedBuild] | None:
@@ -138,7 +138,7 @@ class Package:
     async def _latest(self, info: Info) -> list[tuple[TaggedBuild, bodhi.Release]]:
         releases = [
             r
-            for r in await info.context.loaders.bodhi.releases.load("all")
+            for r in await info.context.loaders.releases.load("all")
             if r.state in ("current", "pending", "frozen")
         ]
         releases.sort(key=_release_order)
@@ -148,7 +148,7 @@ class Package:
                 asks.append((release, release.stable_tag, "stable"))
             if release.testing_tag and release.composed_by_bodhi:
                 asks.append((release, release.testing_tag, "testing"))
-        loader = info.context.loaders.koji.latest
+        loader = info.context.loaders.latest
         found = await asyncio.gather(
             *(loader.load(LatestQuery(tag, self.name)) for _, tag, _ in asks)
         )
@@ -179,14 +179,14 @@ class Package:
             status=status.to_bodhi() if status else None,
             release=release,
         )
-        return UpdateConnection.of(await info.context.loaders.bodhi.updates.load(query))
+        return UpdateConnection.of(await info.context.loaders.updates.load(query))
 
     @strawberry.field(description="Bugs filed against the package, most recently changed first.")
     async def bugs(
         self, info: Info, first: int | None = 20, after: str | None = None, open: bool | None = True
     ) -> BugConnection | None:
         query = BugsQuery(self.name, Window.of(first, after, default=20), is_open=open)
-        return BugConnection.of(await info.context.loaders.bugzilla.bugs.load(query))
+        return BugConnection.of(await info.context.loaders.bugs.load(query))
 
     @strawberry.field(description="The RPM changelog in a branch, newest entry first.")
     async def changelog(
@@ -197,7 +197,9 @@ class Package:
         binary = await self._main_binary(info, branch)
         if binary is None:
             return []
-        changelog = await info.context.loaders.mdapi.changelog.load(BranchQuery(branch, binary))
+        changelog = await info.context.loaders.changelog.load(
+            BranchQuery(branch, binary, self.name)
+        )
         entries: Sequence[mdapi.ChangelogEntry] = changelog.entries if changelog else ()
         return [ChangelogEntry.from_mdapi(entry) for entry in entries[:count]]
 
@@ -205,8 +207,10 @@ class Package:
     async def files(self, info: Info, branch: str | None = "rawhide") -> list[FileEntry] | None:
         branch = branch or "rawhide"
         binaries = await self._binaries(info, branch)
-        loader = info.context.loaders.mdapi.files
-        listings = await asyncio.gather(*(loader.load(BranchQuery(branch, b)) for b in binaries))
+        loader = info.context.loaders.files
+        listings = await asyncio.gather(
+            *(loader.load(BranchQuery(branch, b, self.name)) for b in binaries)
+        )
         return [
             FileEntry(path=file.path, type=FileType(file.type.value), subpackage=binary)
             for binary, listing in zip(binaries, listings, strict=True)
@@ -224,8 +228,10 @@ class Package:
         kind = kind or DependencyKind.REQUIRES
         branch = branch or "rawhide"
         binaries = await self._binaries(info, branch)
-        loader = info.context.loaders.mdapi.binary
-        packages = await asyncio.gather(*(loader.load(BranchQuery(branch, b)) for b in binaries))
+        loader = info.context.loaders.binary
+        packages = await asyncio.gather(
+            *(loader.load(BranchQuery(branch, b, self.name)) for b in binaries)
+        )
         return [
             Dependency.from_mdapi(row, binary)
             for binary, package in zip(binaries, packages, strict=True)

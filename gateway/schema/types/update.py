@@ -53,7 +53,7 @@ class Update:
 
     @strawberry.field(description="The release the update goes to.")
     async def release(self, info: Info) -> Release | None:
-        releases = await info.context.loaders.bodhi.releases.load("all")
+        releases = await info.context.loaders.releases.load("all")
         for release in releases:
             if release.name == self.release_name:
                 return Release.from_bodhi(release)
@@ -61,14 +61,12 @@ class Update:
 
     @strawberry.field(description="The builds the update pushes.")
     async def builds(self, info: Info) -> list[Build] | None:
-        loaded = await asyncio.gather(*(info.context.loaders.koji.build.load(n) for n in self.nvrs))
+        loaded = await asyncio.gather(*(info.context.loaders.build.load(n) for n in self.nvrs))
         return [Build.from_koji(build) for build in loaded if build is not None]
 
     @strawberry.field(description="The bugs the update fixes.")
     async def bugs(self, info: Info) -> list[Bug] | None:
-        loaded = await asyncio.gather(
-            *(info.context.loaders.bugzilla.bug.load(i) for i in self.bug_ids)
-        )
+        loaded = await asyncio.gather(*(info.context.loaders.bug.load(i) for i in self.bug_ids))
         return [Bug.from_bugzilla(bug) for bug in loaded if bug is not None]
 
     @strawberry.field(description="Who submitted it.")

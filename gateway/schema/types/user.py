@@ -35,4 +35,4 @@ class User:
         query = BuildsQuery(
             None, Window.of(first, after), state=state.to_koji() if state else None, owner=self.name
         )
-        return BuildConnection.of(await info.context.loaders.koji.builds.load(query))
+        return BuildConnection.of(await info.context.loaders.builds.load(query))
