@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
 
 import uvicorn
 from starlette.applications import Starlette
@@ -21,8 +22,15 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.app import create_app
+from gateway.backends import field_cache
+from gateway.invalidation.delivery import Delivery
+from gateway.invalidation.feed import ChangeFeed, MemoryFeed
+from gateway.invalidation.local import LocalConsumer
+from gateway.invalidation.worker import Invalidator
 from gateway.settings import Settings
 from simulator.app import create_app as create_simulator
+from simulator.bus import InProcessBus, Overflow
+from simulator.messages import Message
 from simulator.server import build_simulation
 from simulator.stream import EventStream
 
@@ -56,10 +64,83 @@ def demo_settings(host: str, simulator_port: int) -> Settings:
     )
 
 
+def combined(
+    gateway: Starlette, simulator: Starlette, *, port: int, simulator_port: int
+) -> Starlette:
+    """One app for two ports: the gateway on ``port``, the simulator on ``simulator_port``."""
+
+    @asynccontextmanager
+    async def both(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for part in (simulator, gateway):
+                await stack.enter_async_context(part.router.lifespan_context(part))
+            yield
+
+    return Starlette(
+        lifespan=both,
+        middleware=[Middleware(_ByPort, apps={port: gateway, simulator_port: simulator})],
+    )
+
+
+def delivery_of(message: Message) -> Delivery:
+    """A simulator message as the worker receives it from a broker."""
+    return Delivery(
+        routing_key=message.routing_key,
+        headers=dict(message.headers),
+        body=message.encoded_body(),
+        message_id=message.id,
+        redelivered=False,
+        timestamp=datetime.now(UTC),
+    )
+
+
+async def deliveries(bus: InProcessBus) -> AsyncIterator[Delivery]:
+    """Every message the simulated world publishes, none dropped (the world waits)."""
+    subscription = bus.subscribe(maxsize=10_000, overflow=Overflow.BLOCK)
+    try:
+        async for message in subscription:
+            yield delivery_of(message)
+    finally:
+        subscription.close()
+
+
+def embedded_worker(
+    bus: InProcessBus, feed: ChangeFeed, settings: Settings
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The invalidation worker inside the gateway's process, fed by the in-process bus."""
+
+    @asynccontextmanager
+    async def run(app: Starlette) -> AsyncIterator[None]:
+        invalidator = Invalidator(
+            app.state.field_cache,
+            app.state.upstreams,
+            feed,
+            live_window_s=settings.live_window_s,
+        )
+        consumer = LocalConsumer(deliveries(bus), invalidator.handle)
+        app.state.invalidator, app.state.consumer = invalidator, consumer
+        await feed.start()
+        consumer.start()
+        try:
+            yield
+        finally:
+            await consumer.stop()
+            await feed.close()
+
+    return run
+
+
 def run_demo(*, host: str, port: int, catalog: str, events_per_minute: float, profile: str) -> None:
     simulator_port = port + SIMULATOR_OFFSET
     simulation = build_simulation(catalog=catalog, profile=profile)
-    gateway = create_app(demo_settings(host, simulator_port))
+    settings = demo_settings(host, simulator_port)
+    if not isinstance(simulation.bus, InProcessBus):
+        raise TypeError("the demo runs on the in-process bus")
+    gateway = create_app(
+        settings,
+        cache=field_cache(settings),
+        lifespan=embedded_worker(simulation.bus, MemoryFeed(), settings),
+    )
 
     async def stream_events(app: Starlette) -> AsyncIterator[None]:
         stream = EventStream(simulation.mutator, events_per_minute) if events_per_minute else None
@@ -73,21 +154,9 @@ def run_demo(*, host: str, port: int, catalog: str, events_per_minute: float, pr
 
     simulator = create_simulator(simulation, lifespan=stream_events)
 
-    @asynccontextmanager
-    async def both(app: Starlette) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            for part in (simulator, gateway):
-                await stack.enter_async_context(part.router.lifespan_context(part))
-            log.info("GraphiQL and the API: http://%s:%d/graphql", host, port)
-            log.info(
-                "simulated Fedora: http://%s:%d (control API under /_sim/)", host, simulator_port
-            )
-            yield
-
-    app = Starlette(
-        lifespan=both,
-        middleware=[Middleware(_ByPort, apps={port: gateway, simulator_port: simulator})],
-    )
+    app = combined(gateway, simulator, port=port, simulator_port=simulator_port)
+    log.info("GraphiQL and the API: http://%s:%d/graphql", host, port)
+    log.info("simulated Fedora: http://%s:%d (control API under /_sim/)", host, simulator_port)
     sockets = [_listen(host, port), _listen(host, simulator_port)]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     asyncio.run(server.serve(sockets=sockets))

@@ -7,7 +7,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import aio_pika
@@ -45,16 +45,30 @@ def free_port() -> int:
         return port
 
 
+def _listening(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
 class LiveServer:
     """A uvicorn server in a background thread, for clients that need real HTTP."""
 
-    def __init__(self, app: object, port: int) -> None:
+    def __init__(self, app: object, port: int, *, also: Sequence[int] = ()) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )  # type: ignore[arg-type]
+            app,  # type: ignore[arg-type]
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="on",
+        )
         self.server = uvicorn.Server(config)
         self.url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
+        self._sockets = [_listening(p) for p in (port, *also)] if also else []
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": self._sockets or None}, daemon=True
+        )
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
@@ -68,6 +82,8 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self._thread.join(timeout=10)
+        for sock in self._sockets:
+            sock.close()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,122 @@
+"""The invalidation worker's handler: one bus message in, its effects committed, then ack.
+
+For each delivery: decode it into a typed event (a malformed one is dropped to the
+dead-letter queue, counted, never retried), map it to tags with the pure rules, take the
+leases of the live entries carrying those tags (so readers wait for this refill rather
+than duplicate it), invalidate the tags, refill every live variant, update the search
+index, and publish the change on the change feed. Only then does the handler return and
+the consumer ack. Every step is idempotent, so a redelivered or duplicated message is
+harmless; a refill that an upstream outage prevented is retried with the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+
+from clients import Upstreams
+from gateway.invalidation import messages, rules
+from gateway.invalidation.delivery import Delivery, Drop, Retry
+from gateway.invalidation.feed import Change, ChangeFeed
+from gateway.invalidation.refill import Refiller, RefillReport
+from gateway.invalidation.store import FieldCache, Lease
+
+log = logging.getLogger(__name__)
+
+#: Called with each event and the packages it changed: the search index's hook.
+SearchHook = Callable[[messages.Event, frozenset[str]], Awaitable[None]]
+
+
+class Invalidator:
+    """Turns bus deliveries into invalidations, refills and changes."""
+
+    def __init__(
+        self,
+        cache: FieldCache,
+        upstreams: Upstreams,
+        feed: ChangeFeed,
+        *,
+        live_window_s: float = 7 * 86_400,
+        topic_prefix: str = messages.PROD_PREFIX,
+        lease_s: float = 15.0,
+        search: SearchHook | None = None,
+    ) -> None:
+        self.cache = cache
+        self.feed = feed
+        self.refiller = Refiller(cache, upstreams)
+        self.live_window_s = live_window_s
+        self.topic_prefix = topic_prefix
+        self.lease_s = lease_s
+        self.search = search
+        self.counts: Counter[str] = Counter()
+        self.last_report: RefillReport | None = None
+
+    async def handle(self, delivery: Delivery) -> None:
+        try:
+            event = messages.decode(
+                delivery.routing_key,
+                delivery.headers,
+                delivery.body,
+                delivery.message_id,
+                prefix=self.topic_prefix,
+            )
+        except messages.MalformedMessageError as error:
+            self.counts["malformed"] += 1
+            log.warning("dropping a malformed message %s: %s", delivery.message_id, error)
+            raise Drop(str(error)) from None
+        if isinstance(event, messages.Unknown):
+            self.counts["ignored"] += 1
+            return
+        tags = sorted(rules.tags_for(event))
+        if not tags:
+            self.counts["ignored"] += 1
+            return
+        report = await self.invalidate(tags)
+        packages = rules.packages_of(event)
+        if self.search is not None:
+            await self.search(event, packages)
+        await self.feed.publish(
+            Change.of(
+                message_id=delivery.message_id,
+                topic=event.topic,
+                tags=tags,
+                packages=packages,
+                reasons=rules.reasons_of(event),
+                at=delivery.timestamp,
+            )
+        )
+        self.counts["handled"] += 1
+        if report.failed and report.errors:
+            self.counts["refill_failed"] += 1
+            raise Retry(f"{len(report.failed)} entries could not be refilled: {report.errors[0]}")
+
+    async def invalidate(self, tags: Sequence[str]) -> RefillReport:
+        """Invalidate ``tags`` and refill their live entries; the leases keep readers waiting."""
+        since = time.time() - self.live_window_s
+        live = await self.cache.live(tags, since=since)  # type: ignore[arg-type]
+        leases = await asyncio.gather(*(self.cache.lease(k, ttl=self.lease_s) for k in live))
+        try:
+            await self.cache.invalidate(tags)  # type: ignore[arg-type]
+            report = await self.refiller.refill(live)
+        finally:
+            await asyncio.gather(*(self._release(lease) for lease in leases if lease is not None))
+        self.last_report = report
+        self.counts["refilled"] += len(report.written)
+        return report
+
+    async def reconcile(self) -> RefillReport:
+        """After a gap in the bus: fetch every live entry again rather than trust the cache."""
+        live = await self.cache.live_keys(time.time() - self.live_window_s)
+        report = await self.refiller.refill(live)
+        self.counts["reconciled"] += len(report.written)
+        log.info("reconciled %d live entries (%d failed)", len(report.written), len(report.failed))
+        return report
+
+    async def _release(self, lease: Lease) -> None:
+        try:
+            await self.cache.release(lease)
+        except Exception:
+            log.warning("could not release the lease on %s", lease.key, exc_info=True)
