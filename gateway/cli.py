@@ -125,13 +125,55 @@ def demo(host: str, port: int, catalog: str, events_per_minute: float, profile: 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
-    """The gateway alone, configured by GATEWAY_* variables (or GATEWAY_CONFIG)."""
+    """The gateway alone, configured by GATEWAY_* variables (or GATEWAY_CONFIG).
+
+    With GATEWAY_REDIS_URL it reads the shared field cache that `worker` keeps fresh.
+    Without it, the cache lives in this process, which then consumes GATEWAY_AMQP_URL
+    itself; with neither, answers are not cached.
+    """
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.backends import field_cache
+    from gateway.invalidation.feed import MemoryFeed
+    from gateway.invalidation.service import embedded_amqp_worker
     from gateway.settings import Settings
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="warning")
+    settings = Settings()
+    if settings.redis_url or not settings.field_cache:
+        app = create_app(settings)
+    elif settings.amqp_url:
+        app = create_app(
+            settings,
+            cache=field_cache(settings),
+            lifespan=embedded_amqp_worker(settings, MemoryFeed()),
+        )
+    else:
+        logging.getLogger(__name__).warning(
+            "no GATEWAY_REDIS_URL and no GATEWAY_AMQP_URL: nothing could keep a cache "
+            "fresh, so every answer comes from the upstreams"
+        )
+        app = create_app(settings.model_copy(update={"field_cache": False}))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@cli.command()
+def worker() -> None:
+    """The invalidation worker: consumes GATEWAY_AMQP_URL, keeps GATEWAY_REDIS_URL fresh.
+
+    Binds a durable queue (GATEWAY_WORKER_QUEUE) on amq.topic to every topic the rules
+    read, invalidates and refills the field cache, and publishes each change on the
+    change feed; a message is acknowledged only after all of that is done.
+    """
+    import asyncio
+
+    from gateway.invalidation.service import run_worker
+    from gateway.settings import Settings
+
+    try:
+        asyncio.run(run_worker(Settings()))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.command("export-schema")

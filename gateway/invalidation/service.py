@@ -1,0 +1,110 @@
+"""The invalidation worker as a process (``fedora-gateway worker``), or inside a gateway.
+
+In production the worker consumes a durable queue on the broker, writes the Redis field
+cache the gateways read, and publishes each change on the Redis change feed every gateway
+replica follows. A gateway without Redis keeps its field cache in its own memory; no
+other process can invalidate it, so it runs the worker inside itself
+(:func:`embedded_amqp_worker`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+
+from clients import Upstreams
+from gateway.invalidation.consumer import BusConsumer, Gap
+from gateway.invalidation.feed import ChangeFeed, RedisFeed
+from gateway.invalidation.messages import TOPICS
+from gateway.invalidation.redisstore import RedisFieldCache
+from gateway.invalidation.store import FieldCache
+from gateway.invalidation.worker import Invalidator
+from gateway.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def bindings(prefix: str) -> list[str]:
+    """The routing keys of every topic the rules read."""
+    return [f"{prefix}.{topic}" for topic in sorted(TOPICS)]
+
+
+def consumer_for(settings: Settings, invalidator: Invalidator) -> BusConsumer:
+    if not settings.amqp_url:
+        raise ValueError("the worker needs GATEWAY_AMQP_URL, the broker to consume")
+
+    async def reconcile(gap: Gap) -> None:
+        log.warning("the bus was away (%s): reconciling the live entries", gap)
+        await invalidator.reconcile()
+
+    return BusConsumer(
+        settings.amqp_url,
+        queue=settings.worker_queue,
+        bindings=bindings(settings.topic_prefix),
+        handler=invalidator.handle,
+        on_reconnect=reconcile,
+    )
+
+
+def invalidator_for(
+    settings: Settings, cache: FieldCache, upstreams: Upstreams, feed: ChangeFeed
+) -> Invalidator:
+    return Invalidator(
+        cache,
+        upstreams,
+        feed,
+        live_window_s=settings.live_window_s,
+        topic_prefix=settings.topic_prefix,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Consume until SIGINT or SIGTERM; the Redis cache and change feed are required."""
+    if not settings.redis_url:
+        raise ValueError(
+            "the worker writes the field cache the gateways read: set GATEWAY_REDIS_URL "
+            "(a gateway without Redis runs its worker inside itself)"
+        )
+    async with AsyncExitStack() as stack:
+        client: Redis = Redis.from_url(settings.redis_url)
+        stack.push_async_callback(client.aclose)
+        cache = RedisFieldCache(client)
+        feed = RedisFeed(client)
+        await feed.start()
+        stack.push_async_callback(feed.close)
+        upstreams = await stack.enter_async_context(Upstreams.from_settings(settings))
+        invalidator = invalidator_for(settings, cache, upstreams, feed)
+        consumer = consumer_for(settings, invalidator)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: asyncio.ensure_future(consumer.stop()))
+        log.info("worker consuming %s on %s", settings.worker_queue, "the broker")
+        await consumer.run()
+
+
+def embedded_amqp_worker(
+    settings: Settings, feed: ChangeFeed
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """A worker inside a gateway whose field cache is in its own memory."""
+
+    @asynccontextmanager
+    async def run(app: Starlette) -> AsyncIterator[None]:
+        invalidator = invalidator_for(settings, app.state.field_cache, app.state.upstreams, feed)
+        consumer = consumer_for(settings, invalidator)
+        app.state.invalidator, app.state.consumer = invalidator, consumer
+        await feed.start()
+        task = asyncio.create_task(consumer.run(), name="bus consumer")
+        try:
+            yield
+        finally:
+            await consumer.stop()
+            await asyncio.gather(task, return_exceptions=True)
+            await feed.close()
+
+    return run
