@@ -8,6 +8,7 @@ names) and passed down.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import click
 
@@ -18,6 +19,28 @@ _CATALOG_HELP = (
 )
 _RATE_HELP = "Automatic world events per minute (0 turns the stream off)."
 _PROFILE_HELP = "Latency profile of the simulated upstreams: none, fast or fedora."
+
+
+def _world_events(*, profile: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of a running simulated world: its event rate and latency profile."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option(
+            "--profile",
+            default=profile,
+            show_default=True,
+            type=click.Choice(["none", "fast", "fedora"]),
+            help=_PROFILE_HELP,
+        )(command)
+        return click.option(
+            "--events-per-minute",
+            default=30.0,
+            show_default=True,
+            type=click.FloatRange(0, 60_000),
+            help=_RATE_HELP,
+        )(command)
+
+    return decorate
 
 
 @click.group()
@@ -46,20 +69,7 @@ def cli(log_level: str) -> None:
     type=click.IntRange(10, 200_000),
     help="Number of source packages of the generated catalog.",
 )
-@click.option(
-    "--events-per-minute",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0, 60_000),
-    help=_RATE_HELP,
-)
-@click.option(
-    "--profile",
-    default="none",
-    show_default=True,
-    type=click.Choice(["none", "fast", "fedora"]),
-    help=_PROFILE_HELP,
-)
+@_world_events(profile="none")
 def simulate(
     host: str,
     port: int,
@@ -94,20 +104,7 @@ def simulate(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65435))
 @click.option("--catalog", default="generated", show_default=True, help=_CATALOG_HELP)
-@click.option(
-    "--events-per-minute",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(0, 60_000),
-    help=_RATE_HELP,
-)
-@click.option(
-    "--profile",
-    default="fast",
-    show_default=True,
-    type=click.Choice(["none", "fast", "fedora"]),
-    help=_PROFILE_HELP,
-)
+@_world_events(profile="fast")
 def demo(host: str, port: int, catalog: str, events_per_minute: float, profile: str) -> None:
     """Everything in one process on embedded defaults, with the simulated Fedora.
 
