@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from gateway.invalidation.memory import MemoryFieldCache
 from gateway.invalidation.redisstore import RedisFieldCache
@@ -14,9 +14,22 @@ from gateway.settings import Settings
 log = logging.getLogger(__name__)
 
 
+#: Connections to Redis one process may hold; past that, commands wait for one to free up.
+REDIS_CONNECTIONS = 64
+
+
+def redis_client(url: str) -> Redis:
+    """A client whose pool *waits* when all its connections are busy.
+
+    A refill or a cold page sends one command per entry, concurrently; redis-py's default
+    pool raises once its connections run out, which would fail the whole batch.
+    """
+    pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=30)
+    return Redis(connection_pool=pool)
+
+
 def field_cache(settings: Settings) -> FieldCache:
     """Redis when ``GATEWAY_REDIS_URL`` is set, else a byte-budgeted in-process cache."""
     if settings.redis_url:
-        client: Redis = Redis.from_url(settings.redis_url)
-        return RedisFieldCache(client, owns_client=True)
+        return RedisFieldCache(redis_client(settings.redis_url), owns_client=True)
     return MemoryFieldCache(max_bytes=settings.memory_cache_bytes)

@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from clients import Upstreams
+from gateway.backends import redis_client
 from gateway.invalidation.consumer import BusConsumer, Gap
 from gateway.invalidation.feed import ChangeFeed, RedisFeed
 from gateway.invalidation.messages import TOPICS
@@ -72,7 +73,7 @@ async def run_worker(settings: Settings) -> None:
             "(a gateway without Redis runs its worker inside itself)"
         )
     async with AsyncExitStack() as stack:
-        client: Redis = Redis.from_url(settings.redis_url)
+        client: Redis = redis_client(settings.redis_url)
         stack.push_async_callback(client.aclose)
         cache = RedisFieldCache(client)
         feed = RedisFeed(client)

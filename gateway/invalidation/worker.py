@@ -53,6 +53,8 @@ class Invalidator:
         self.search = search
         self.counts: Counter[str] = Counter()
         self.last_report: RefillReport | None = None
+        #: How many times a refill refused by a newer invalidation is tried again.
+        self.refused_rounds = 5
 
     async def handle(self, delivery: Delivery) -> None:
         try:
@@ -100,17 +102,41 @@ class Invalidator:
         leases = await asyncio.gather(*(self.cache.lease(k, ttl=self.lease_s) for k in live))
         try:
             await self.cache.invalidate(tags)  # type: ignore[arg-type]
-            report = await self.refiller.refill(live)
+            report = await self._refill(live)
         finally:
             await asyncio.gather(*(self._release(lease) for lease in leases if lease is not None))
         self.last_report = report
         self.counts["refilled"] += len(report.written)
         return report
 
+    async def _refill(self, keys: Sequence[str]) -> RefillReport:
+        """Refill ``keys``; a write a newer invalidation refused is fetched again.
+
+        A refused write means another event touched the entry while this refill was
+        fetching; that event's own refill may not know the entry (it was not carrying the
+        event's tags yet), so the entry is refilled here, under a newer snapshot.
+        """
+        report = await self.refiller.refill(keys)
+        for _ in range(self.refused_rounds):
+            if not report.refused:
+                break
+            again = await self.refiller.refill(report.refused)
+            report.written += again.written
+            report.failed += again.failed
+            report.errors += again.errors
+            report.unreadable += again.unreadable
+            report.refused = again.refused
+        if report.refused:
+            log.warning(
+                "%d entries kept being invalidated during their refill; left stale",
+                len(report.refused),
+            )
+        return report
+
     async def reconcile(self) -> RefillReport:
         """After a gap in the bus: fetch every live entry again rather than trust the cache."""
         live = await self.cache.live_keys(time.time() - self.live_window_s)
-        report = await self.refiller.refill(live)
+        report = await self._refill(live)
         self.counts["reconciled"] += len(report.written)
         log.info("reconciled %d live entries (%d failed)", len(report.written), len(report.failed))
         return report
