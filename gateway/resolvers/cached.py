@@ -71,6 +71,16 @@ class FieldReads:
         return len(self._flights)
 
 
+@dataclass
+class _Round(Generic[K, V]):
+    """The keys of one batch that were not fresh, what the cache had of them, and answers."""
+
+    keys: list[K]
+    names: list[str]
+    entries: list[Entry | None]
+    results: dict[int, V | BaseException] = field(default_factory=dict)
+
+
 class _Batch(Generic[K, V]):
     def __init__(
         self, reads: FieldReads, kind: Kind[K, V], upstream: DataLoader[K, V], stats: CacheStats
@@ -98,15 +108,16 @@ class _Batch(Generic[K, V]):
                 todo.append(index)
         if todo:
             filled = await self._fill(
-                [keys[i] for i in todo], [names[i] for i in todo], [entries[i] for i in todo]
+                _Round(
+                    [keys[i] for i in todo], [names[i] for i in todo], [entries[i] for i in todo]
+                )
             )
             for index, result in zip(todo, filled, strict=True):
                 out[index] = result
         return out  # type: ignore[return-value]
 
-    async def _fill(
-        self, keys: list[K], names: list[str], entries: list[Entry | None]
-    ) -> list[V | BaseException]:
+    async def _fill(self, batch: _Round[K, V]) -> list[V | BaseException]:
+        names, results = batch.names, batch.results
         flights = self.reads._flights
         loop = asyncio.get_running_loop()
         shared: dict[int, asyncio.Future[bytes | None]] = {}
@@ -117,9 +128,8 @@ class _Batch(Generic[K, V]):
             else:
                 flights[name] = loop.create_future()
                 mine.append(index)
-        results: dict[int, V | BaseException] = {}
         try:
-            await self._fill_mine(keys, names, entries, mine, results)
+            await self._fill_mine(batch, mine)
         finally:
             for index in mine:
                 future = flights.pop(names[index])
@@ -131,10 +141,8 @@ class _Batch(Generic[K, V]):
                 results[index] = self.kind.decode(data)
                 self.stats.hits += 1
             else:  # the other fill failed: try on our own
-                alone: dict[int, V | BaseException] = {}
-                await self._fill_mine(keys, names, entries, [index], alone)
-                results[index] = alone[index]
-        return [results[index] for index in range(len(keys))]
+                await self._fill_mine(batch, [index])
+        return [results[index] for index in range(len(batch.keys))]
 
     def _shareable(self, results: dict[int, V | BaseException], index: int) -> bytes | None:
         """What a fill hands the readers that waited on it: its value, or ``None`` (failed)."""
@@ -143,81 +151,59 @@ class _Batch(Generic[K, V]):
         answer = results[index]
         return None if isinstance(answer, BaseException) else self.kind.encode(answer)
 
-    async def _fill_mine(
-        self,
-        keys: list[K],
-        names: list[str],
-        entries: list[Entry | None],
-        indexes: list[int],
-        results: dict[int, V | BaseException],
-    ) -> None:
+    async def _fill_mine(self, batch: _Round[K, V], indexes: list[int]) -> None:
         if not indexes:
             return
-        leases = await asyncio.gather(*(self._lease(names[i]) for i in indexes))
+        leases = await asyncio.gather(*(self._lease(batch.names[i]) for i in indexes))
         held = {i: lease for i, lease in zip(indexes, leases, strict=True) if lease is not None}
         waiting = [i for i in indexes if i not in held]
         try:
             fetch = list(held)
             if waiting:
-                fetch += await self._wait_for_others(keys, names, entries, waiting, results)
-            await self._fetch(keys, names, entries, fetch, results)
+                fetch += await self._wait_for_others(batch, waiting)
+            await self._fetch(batch, fetch)
         finally:
             await asyncio.gather(*(self._release(lease) for lease in held.values()))
 
-    async def _wait_for_others(
-        self,
-        keys: list[K],
-        names: list[str],
-        entries: list[Entry | None],
-        indexes: list[int],
-        results: dict[int, V | BaseException],
-    ) -> list[int]:
+    async def _wait_for_others(self, batch: _Round[K, V], indexes: list[int]) -> list[int]:
         """Wait for other replicas' fills; returns the indexes this reader must fetch."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.reads.wait_s
         pending = list(indexes)
         while pending and loop.time() < deadline:
             await asyncio.sleep(self.reads.poll_s)
-            looked = await self.cache.get_many([names[i] for i in pending], record=False)
+            looked = await self.cache.get_many([batch.names[i] for i in pending], record=False)
             still = []
             for index, entry in zip(pending, looked, strict=True):
                 if entry is not None and not entry.stale:
-                    results[index] = self.kind.decode(entry.value)
+                    batch.results[index] = self.kind.decode(entry.value)
                     self.stats.hits += 1
                 else:
                     still.append(index)
             pending = still
-        fetch = []
-        for index in pending:
-            old = entries[index]
-            if old is not None:
-                results[index] = self.kind.decode(old.value)
-                self.stats.stale += 1
-            else:
-                fetch.append(index)
-        return fetch
+        return [index for index in pending if not self._serve_stale(batch, index)]
 
-    async def _fetch(
-        self,
-        keys: list[K],
-        names: list[str],
-        entries: list[Entry | None],
-        indexes: list[int],
-        results: dict[int, V | BaseException],
-    ) -> None:
+    def _serve_stale(self, batch: _Round[K, V], index: int) -> bool:
+        """Answer with the value the cache had, counted stale; ``False`` when it had none."""
+        old = batch.entries[index]
+        if old is None:
+            return False
+        batch.results[index] = self.kind.decode(old.value)
+        self.stats.stale += 1
+        return True
+
+    async def _fetch(self, batch: _Round[K, V], indexes: list[int]) -> None:
         if not indexes:
             return
+        keys, names, results = batch.keys, batch.names, batch.results
         snapshot = await self.cache.snapshot()
         answers: list[Any] = await asyncio.gather(
             *(self.upstream.load(keys[i]) for i in indexes), return_exceptions=True
         )
         writes = []
         for index, answer in zip(indexes, answers, strict=True):
-            old = entries[index]
-            if isinstance(answer, UpstreamError) and old is not None:
-                results[index] = self.kind.decode(old.value)  # the last known value, stale
-                self.stats.stale += 1
-                continue
+            if isinstance(answer, UpstreamError) and self._serve_stale(batch, index):
+                continue  # an outage: the last known value, marked stale
             results[index] = answer
             if isinstance(answer, BaseException):
                 continue

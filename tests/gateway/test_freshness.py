@@ -164,3 +164,28 @@ def test_the_cache_reports_hits_and_misses(pair: Pair) -> None:
     assert cold["misses"] > 0
     assert warm == {"hits": warm["hits"], "misses": 0, "stale": 0}
     assert warm["hits"] >= cold["misses"]
+
+
+def test_an_upstream_outage_serves_the_last_known_value_marked_stale(pair: Pair) -> None:
+    name = _busy(pair.world)
+    after = _cursor_of(pair, name)
+    known = pair.query(pair.http, name, after)["data"]["package"]["updates"]
+    assert known["nodes"]
+    assert pair.sim.post("/_sim/faults", json={"bodhi": {"error_rate": 1.0}}).status_code == 200
+    try:
+        event = pair.sim.post("/_sim/events", json={"type": "update", "package": name})
+        assert event.status_code == 200, event.text
+        deadline = time.monotonic() + 15
+        while True:  # until the worker has invalidated, and its refill has failed
+            body = pair.http.post(
+                "/graphql", json={"query": PAGE, "variables": {"name": name, "after": after}}
+            ).json()
+            if body["extensions"]["cache"]["stale"]:
+                break
+            assert time.monotonic() < deadline, "the event never made the entries stale"
+            time.sleep(0.05)
+        assert "errors" not in body, body["errors"]
+        assert body["data"]["package"]["updates"] == known  # never an empty list
+    finally:
+        assert pair.sim.post("/_sim/faults", json={"profile": "none"}).status_code == 200
+    pair.settle(timeout=30)
