@@ -462,6 +462,7 @@ class BusConsumer:
     async def _handle(self, message: AbstractIncomingMessage) -> None:
         delivery = to_delivery(message)
         identity = _identity(delivery)
+        outcome = "failed"
         try:
             if self._handler_timeout is None:
                 await self._handler(delivery)
@@ -475,6 +476,7 @@ class BusConsumer:
                 delivery.message_id,
                 drop.reason or "the handler dropped it",
             )
+            outcome = "dropped"
             if await self._settle(message, "reject"):
                 self._dropped += 1
             self._failures.pop(identity, None)
@@ -495,10 +497,19 @@ class BusConsumer:
         except Exception as error:
             await self._fail(message, delivery, identity, error)
         else:
+            outcome = "handled"
             if await self._settle(message, "ack"):
                 self._acked += 1
             self._failures.pop(identity, None)
             self._streak = 0
+        # one line per delivery, as fedora-messaging's consumer logs each message
+        log.info(
+            "settled %s %s %d %s",
+            outcome,
+            delivery.message_id or "-",
+            int(delivery.redelivered),
+            delivery.routing_key,
+        )
 
     async def _fail(
         self,

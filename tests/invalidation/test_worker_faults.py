@@ -24,9 +24,9 @@ reaches its queues, its events reach no other test's worker; deleted at the end 
 holds), with one queue per test (deleted at the end of the test), and in a Redis database
 of its own (claimed with a marker key while empty, emptied before each test, flushed at the
 end). The break closes only this module's worker connections, found by virtual host and
-connection name (never ``close_all_connections``). Workers run through ``traced_worker.py``
-(the real ``worker`` command plus one trace line per delivery: the worker logs nothing per
-message). Under ``CI=true`` a missing broker, ``rabbitmqctl`` or Redis fails the module.
+connection name (never ``close_all_connections``). Workers are the real ``worker`` command;
+which of them handled what is read from the line it logs per settled delivery. Under
+``CI=true`` a missing broker, ``rabbitmqctl`` or Redis fails the module.
 """
 
 from __future__ import annotations
@@ -93,12 +93,9 @@ REFUSED_BUG = (
     "entry (it was not yet a member of the tag), so the entry stays stale, with old data "
     "and old tags, until someone reads it"
 )
-#: A Redis pool of this size that waits for a free connection, forced on the workers of
-#: tests 1-4 by ``traced_worker.py``; 0: the worker's own pool (which waits since POOL_BUG).
-WAITING_POOL = 0
-#: Whether tests 1-4 accept entries stale after the worker settled if a read refills them;
-#: not since REFUSED_BUG: every live entry is fresh once the worker settles.
-STALE_REFILLED_ON_READ_IS_OK = False
+#: The logger of the worker's one line per settled delivery:
+#: ``settled handled|dropped|failed <message id> <redelivered> <routing key>``.
+SETTLED_LOGGER = "gateway.invalidation.consumer"
 
 
 class PoolExhaustedError(Exception):
@@ -178,8 +175,9 @@ class Process:
     def traces(self) -> list[Trace]:
         found = []
         for line in self.output().splitlines():
-            if line.startswith("TRACE "):
-                _, outcome, message_id, redelivered, routing_key = line.split(" ", 4)
+            _, marker, settled = line.partition(f"{SETTLED_LOGGER}: settled ")
+            if marker:
+                outcome, message_id, redelivered, routing_key = settled.split(" ", 3)
                 found.append(Trace(outcome, message_id, redelivered == "1", routing_key))
         return found
 
@@ -348,18 +346,16 @@ class System:
     packages: list[str]
     upstream_env: dict[str, str] = field(default_factory=dict)
 
-    def worker(self, queue: str, name: str, *, waiting_pool: bool) -> Process:
+    def worker(self, queue: str, name: str) -> Process:
         env = _clean_env(
             **self.upstream_env,
             GATEWAY_REDIS_URL=self.database.url,
             GATEWAY_AMQP_URL=self.broker.worker_url,
             GATEWAY_WORKER_QUEUE=queue,
         )
-        if waiting_pool:
-            env["TRACED_WORKER_BLOCKING_POOL"] = str(WAITING_POOL)
         return Process(
             name,
-            ["tests.invalidation.traced_worker", "--log-level", "INFO", "worker"],
+            ["gateway.cli", "--log-level", "INFO", "worker"],
             env,
             self.logs / f"{name}-{uuid.uuid4().hex[:6]}.log",
         )
@@ -533,8 +529,8 @@ class Workers:
         self.queue = queue
         self.started: list[Process] = []
 
-    def start(self, name: str, *, waiting_pool: bool = bool(WAITING_POOL)) -> Process:
-        process = self.system.worker(self.queue, name, waiting_pool=waiting_pool)
+    def start(self, name: str) -> Process:
+        process = self.system.worker(self.queue, name)
         self.started.append(process)
         return process
 
@@ -861,9 +857,7 @@ async def test_two_workers_share_a_burst_and_keep_every_live_key_fresh(
     assert shares[0] | shares[1] == burst.ids
     assert not outcomes(pair, "dropped")
     assert not outcomes(pair, "failed")
-    await assert_cache_matches_truth(
-        store, upstreams, at_least=200, stale_ok=STALE_REFILLED_ON_READ_IS_OK
-    )
+    await assert_cache_matches_truth(store, upstreams, at_least=200)
 
     # What users see: nothing stale, the same data as the upstreams.
     served = await read_pages(http, system.gateway, packages)
@@ -996,9 +990,7 @@ async def test_duplicated_reordered_malformed_and_unknown_messages(
         assert letter.body == malformed[message_id][1]
 
     assert worker.alive
-    await assert_cache_matches_truth(
-        store, upstreams, at_least=100, stale_ok=STALE_REFILLED_ON_READ_IS_OK
-    )
+    await assert_cache_matches_truth(store, upstreams, at_least=100)
 
 
 # -- 3. SIGKILL in the middle of a burst --------------------------------------------------------
@@ -1034,9 +1026,7 @@ async def test_a_worker_killed_mid_burst_and_restarted_leaves_every_live_key_rig
     redelivered = {t.message_id for t in second_life.traces() if t.redelivered}
     assert redelivered & before.ids, "none of the messages the killed worker held came back"
     assert not outcomes([second_life], "failed")
-    await assert_cache_matches_truth(
-        store, upstreams, at_least=200, stale_ok=STALE_REFILLED_ON_READ_IS_OK
-    )
+    await assert_cache_matches_truth(store, upstreams, at_least=200)
 
 
 # -- 4. the broker closes the worker's connection -----------------------------------------------
@@ -1073,9 +1063,7 @@ async def test_a_broken_connection_loses_no_invalidation_and_reconciles(
     assert any("reconciling the live entries" in line for line in lines[broken:])
     assert not worker.count("on_reconnect hook failed")
     assert not outcomes([worker], "failed")
-    await assert_cache_matches_truth(
-        store, upstreams, at_least=200, stale_ok=STALE_REFILLED_ON_READ_IS_OK
-    )
+    await assert_cache_matches_truth(store, upstreams, at_least=200)
 
 
 # -- the bugs --------------------------------------------------------------------------------------
@@ -1091,7 +1079,7 @@ async def test_a_message_reaching_more_than_a_hundred_live_entries_is_handled(
 ) -> None:
     """A popular package easily has more than 100 live variants (pages, sizes, filters)."""
     name = system.packages[0]
-    worker = workers.start("worker", waiting_pool=False)
+    worker = workers.start("worker")
     await consuming(bus, [worker])
     await read_variants(http, system.gateway, name, 120)
     assert len(await store.live([keys.package(name)], since=0)) > 100  # the premise
@@ -1126,7 +1114,7 @@ async def test_a_gap_reconciles_more_than_a_hundred_live_entries_of_one_kind(
     assert outdated.keys >= 120
     assert outdated.wrong, "the premise: the gap left entries wrong (and looking fresh)"
 
-    worker = workers.start("worker", waiting_pool=False)
+    worker = workers.start("worker")
     await eventually(
         lambda: worker.count("reconciled ") + worker.count("on_reconnect hook failed") > 0,
         "the reconciliation of the new queue's gap",
