@@ -54,6 +54,7 @@ __all__ = [
     "BuildStateChanged",
     "BusEvent",
     "Event",
+    "KojiBuildEvent",
     "MalformedMessageError",
     "OverrideChanged",
     "OwnershipChanged",
@@ -106,18 +107,15 @@ class BusEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BuildStateChanged(BusEvent):
-    """koji: a build changed state (``old`` is None when it was created)."""
+class KojiBuildEvent(BusEvent):
+    """What every koji message about one build carries."""
 
     build_id: int | None
     name: str
     version: str
     release: str
-    old: int | None
-    new: int
-    owner: str | None
+    owner: str | None = None
     instance: str = "primary"
-    task_id: int | None = None
 
     @property
     def nvr(self) -> NVR:
@@ -129,26 +127,21 @@ class BuildStateChanged(BusEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Tagged(BusEvent):
+class BuildStateChanged(KojiBuildEvent):
+    """koji: a build changed state (``old`` is None when it was created)."""
+
+    old: int | None
+    new: int
+    task_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tagged(KojiBuildEvent):
     """koji: a build was tagged into (or, ``untagged``, out of) ``tag``."""
 
     tag: str
-    build_id: int | None
-    name: str
-    version: str
-    release: str
     untagged: bool
-    instance: str = "primary"
     user: str | None = None
-    owner: str | None = None
-
-    @property
-    def nvr(self) -> NVR:
-        return NVR(self.name, self.version, self.release)
-
-    @property
-    def packages(self) -> tuple[str, ...]:
-        return (self.name,)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -47,6 +47,7 @@ from gateway.invalidation.messages import (
     BugChanged,
     BuildStateChanged,
     Event,
+    KojiBuildEvent,
     OverrideChanged,
     OwnershipChanged,
     RepoUpdated,
@@ -96,7 +97,7 @@ def _rule(event: Event) -> Rule[Any] | None:
 # -- koji -----------------------------------------------------------------------------------
 
 
-def _primary(event: BuildStateChanged | Tagged) -> bool:
+def _primary(event: KojiBuildEvent) -> bool:
     """Secondary-architecture hubs (``ppc``, ``s390``, ``arm``) are not the builds we serve."""
     return event.instance == "primary"
 
@@ -107,7 +108,7 @@ def _build_tags(event: BuildStateChanged) -> Iterable[Tag]:
         yield keys.user(event.owner)
 
 
-def _koji_build(event: BuildStateChanged | Tagged) -> Iterable[Tag]:
+def _koji_build(event: KojiBuildEvent) -> Iterable[Tag]:
     yield keys.package(event.name)
     yield keys.nvr(str(event.nvr))
     if event.build_id is not None:
