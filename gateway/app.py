@@ -2,7 +2,7 @@
 
 ``create_app(settings)`` composes; resources live in the lifespan: the upstream
 clients and their connection pools are opened once per process and shared by all
-requests.
+requests, and so is the hub of live operations, fed by the change feed.
 """
 
 from __future__ import annotations
@@ -20,19 +20,25 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from clients import Upstreams
-from gateway.backends import field_cache
+from gateway.backends import field_cache, redis_client
+from gateway.context import Context, Live
 from gateway.graphiql import find_assets, graphiql_page, graphiql_routes
 from gateway.http_cache import HTTPCacheMiddleware
+from gateway.invalidation.feed import ChangeFeed, RedisFeed
 from gateway.invalidation.store import FieldCache
-from gateway.resolvers.cached import FieldReads
+from gateway.resolvers.cached import CacheStats, FieldReads
+from gateway.resolvers.loaders import Loaders
 from gateway.schema.schema import build_schema
 from gateway.settings import Settings
+from gateway.subscriptions.connection import Limits, websocket_endpoint
+from gateway.subscriptions.hub import Hub
 from gateway.view import GraphQLView
 
 
 class _State:
     upstreams: Upstreams | None = None
     reads: FieldReads | None = None
+    hub: Hub | None = None
 
     def require(self) -> Upstreams:
         if self.upstreams is None:
@@ -42,6 +48,14 @@ class _State:
     def field_reads(self) -> FieldReads | None:
         return self.reads
 
+    def loaders(self, stats: CacheStats) -> Loaders:
+        return Loaders.of(self.require(), self.reads, stats)
+
+    def live_hub(self) -> Hub:
+        if self.hub is None:
+            raise RuntimeError("the gateway's lifespan has not started")
+        return self.hub
+
 
 def create_app(
     settings: Settings,
@@ -49,15 +63,19 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     cache: FieldCache | None = None,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+    feed: ChangeFeed | None = None,
 ) -> Starlette:
     """The gateway.
 
     ``transport`` replaces the network to the upstreams (tests); ``cache`` is the field
     cache to share with an in-process worker (by default one is made from the settings,
     or none when ``field_cache`` is off); ``lifespan`` runs inside the gateway's own,
-    with the upstreams open (an embedded worker).
+    with the upstreams open (an embedded worker); ``feed`` is the change feed the
+    subscriptions follow, shared with that worker (by default the Redis feed when
+    ``GATEWAY_REDIS_URL`` is set; without either, subscriptions are refused).
     """
     state = _State()
+    schema = build_schema()
 
     @asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[None]:
@@ -71,12 +89,30 @@ def create_app(
                 stack.push_async_callback(store.close)
             if store is not None:
                 state.reads = FieldReads(store, wait_s=settings.stale_wait_s)
+            changes = feed
+            if changes is None and settings.redis_url:
+                client = redis_client(settings.redis_url)
+                stack.push_async_callback(client.aclose)
+                changes = RedisFeed(client)
+                stack.push_async_callback(changes.close)
+            if changes is not None:
+                await changes.start()
+            live = Live(changes, state.loaders) if changes is not None else None
+
+            def context() -> Context:
+                stats = CacheStats()
+                return Context(loaders=state.loaders(stats), cache=stats, live=live)
+
+            state.hub = Hub(schema, context)
+            stack.push_async_callback(state.hub.close)
             app.state.upstreams = state.upstreams
             app.state.field_cache = store
+            app.state.feed = changes
+            app.state.hub = state.hub
             if lifespan is not None:
                 await stack.enter_async_context(lifespan(app))
             yield
-        state.upstreams = state.reads = None
+        state.upstreams = state.reads = state.hub = None
 
     ide_page = None
     routes: list[BaseRoute] = []
@@ -87,14 +123,20 @@ def create_app(
         def ide_page() -> str:
             return graphiql_page("/graphql", assets)
 
-    view = GraphQLView(build_schema(), state.require, state.field_reads, ide_page=ide_page)
+    view = GraphQLView(schema, state.require, state.field_reads, ide_page=ide_page)
+    limits = Limits(
+        init_timeout_s=settings.ws_init_timeout_s,
+        max_subscriptions=settings.ws_max_subscriptions,
+        outbox=settings.ws_outbox,
+        max_message_bytes=settings.ws_max_message_bytes,
+    )
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     routes += [
         Route("/graphql", view, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", view),
+        WebSocketRoute("/graphql", websocket_endpoint(state.live_hub, limits)),
         Route("/healthz", healthz),
     ]
     middleware = [

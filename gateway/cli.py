@@ -140,10 +140,12 @@ def serve(host: str, port: int) -> None:
     if settings.redis_url or not settings.field_cache:
         app = create_app(settings)
     elif settings.amqp_url:
+        feed = MemoryFeed()
         app = create_app(
             settings,
             cache=field_cache(settings),
-            lifespan=embedded_amqp_worker(settings, MemoryFeed()),
+            lifespan=embedded_amqp_worker(settings, feed),
+            feed=feed,
         )
     else:
         logging.getLogger(__name__).warning(

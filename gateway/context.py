@@ -1,7 +1,8 @@
-"""The typed context of one GraphQL operation: its dataloaders and its request."""
+"""The typed context of one GraphQL operation: its dataloaders, its request, its changes."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import strawberry
@@ -9,8 +10,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from gateway.errors import BadInputError
+from gateway.invalidation.feed import Change, ChangeFeed, FeedItem, Resync
 from gateway.resolvers.cached import CacheStats
 from gateway.resolvers.loaders import Loaders
+
+#: Fresh dataloaders counting their cache reads in the given stats.
+LoadersFactory = Callable[[CacheStats], Loaders]
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """What a live operation reads: the change feed, and a way to renew its dataloaders."""
+
+    feed: ChangeFeed
+    loaders: LoadersFactory
+    #: Changes buffered for one live operation before its oldest are dropped.
+    buffer: int = 1000
 
 
 @dataclass
@@ -20,6 +36,31 @@ class Context:
     request: Request | WebSocket | None = None
     response: Response | None = None
     extensions: dict[str, object] = field(default_factory=dict)
+    live: Live | None = None
+
+    async def changes(
+        self, wanted: Callable[[Change], bool], *, resync: bool = False
+    ) -> AsyncIterator[FeedItem]:
+        """The changes ``wanted`` picks out of the feed (and the gaps, with ``resync``).
+
+        Before each one is handed over the operation gets fresh dataloaders, so what the
+        subscription resolves next is read anew from the refilled cache, not remembered
+        from the previous change.
+        """
+        if self.live is None:
+            raise BadInputError("subscriptions are served over a WebSocket on /graphql")
+        subscription = self.live.feed.subscribe(maxsize=self.live.buffer)
+        try:
+            async for item in subscription:
+                if isinstance(item, Resync) and not resync:
+                    continue
+                if isinstance(item, Change) and not wanted(item):
+                    continue
+                self.cache = CacheStats()
+                self.loaders = self.live.loaders(self.cache)
+                yield item
+        finally:
+            subscription.close()
 
 
 Info = strawberry.Info[Context, None]

@@ -136,10 +136,12 @@ def run_demo(*, host: str, port: int, catalog: str, events_per_minute: float, pr
     settings = demo_settings(host, simulator_port)
     if not isinstance(simulation.bus, InProcessBus):
         raise TypeError("the demo runs on the in-process bus")
+    feed = MemoryFeed()
     gateway = create_app(
         settings,
         cache=field_cache(settings),
-        lifespan=embedded_worker(simulation.bus, MemoryFeed(), settings),
+        lifespan=embedded_worker(simulation.bus, feed, settings),
+        feed=feed,
     )
 
     async def stream_events(app: Starlette) -> AsyncIterator[None]:

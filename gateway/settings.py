@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     stale_wait_s: float = Field(
         default=1.0, ge=0, description="how long a reader waits for a refill before serving stale"
     )
+    ws_init_timeout_s: float = Field(
+        default=10.0, gt=0, description="how long a WebSocket client has to send connection_init"
+    )
+    ws_max_subscriptions: int = Field(
+        default=100, gt=0, description="subscriptions one WebSocket connection may hold"
+    )
+    ws_outbox: int = Field(
+        default=64, gt=0, description="results queued per subscription before the oldest drop"
+    )
+    ws_max_message_bytes: int = Field(
+        default=64 * 1024, gt=0, description="the largest WebSocket message a client may send"
+    )
     worker_queue: str = Field(
         default="fedora-gateway", description="the durable queue the worker consumes"
     )

@@ -64,6 +64,7 @@ __all__ = [
     "MemoryFeed",
     "RedisFeed",
     "Resync",
+    "Subject",
     "Subscription",
 ]
 
@@ -82,8 +83,61 @@ class FeedClosedError(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
+class Subject:
+    """The one thing a change is about, when it is about one: what a subscription shows.
+
+    A koji state change names its build (``build``, ``nvr``) and the states it moved
+    between (koji's names: ``BUILDING``, ``COMPLETE``…); a bodhi message its update and
+    release; a Bugzilla message its bug, and whether the bug is ``new``.
+    """
+
+    build: int | None = None
+    nvr: str | None = None
+    previous_state: str | None = None
+    state: str | None = None
+    update: str | None = None
+    release: str | None = None
+    bug: int | None = None
+    new: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        return {name: value for name in _SUBJECT if (value := getattr(self, name)) is not None}
+
+    @classmethod
+    def from_dict(cls, raw: object) -> Subject:
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise MalformedChangeError("subject must be an object")
+        values: dict[str, Any] = {}
+        for name, kind in _SUBJECT.items():
+            value = raw.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise MalformedChangeError(f"subject.{name} must be a {kind.__name__}")
+            values[name] = value
+        return cls(**values)
+
+
+_SUBJECT: dict[str, type] = {
+    "build": int,
+    "nvr": str,
+    "previous_state": str,
+    "state": str,
+    "update": str,
+    "release": str,
+    "bug": int,
+    "new": bool,
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     """What one bus message changed: the tags it invalidated and what they concern.
+
+    ``subject`` names the entity the message is about, for the subscriptions that show it;
+    a change from an older worker has an empty one.
 
     ``at`` (timezone-aware) is when the change happened as far as the bus knows (the
     message's ``sent-at``), else when the worker handled it.
@@ -95,6 +149,7 @@ class Change:
     packages: tuple[str, ...]
     reasons: tuple[str, ...]
     at: datetime
+    subject: Subject = Subject()
 
     def __post_init__(self) -> None:
         if self.at.tzinfo is None:
@@ -110,6 +165,7 @@ class Change:
         reasons: Iterable[str] = (),
         at: datetime,
         message_id: str | None = None,
+        subject: Subject | None = None,
     ) -> Change:
         """A change in canonical form: tags and packages sorted and unique, reasons unique."""
         return cls(
@@ -119,6 +175,7 @@ class Change:
             packages=tuple(sorted(set(packages))),
             reasons=tuple(dict.fromkeys(reasons)),
             at=at,
+            subject=subject or Subject(),
         )
 
     def to_json(self) -> bytes:
@@ -131,6 +188,7 @@ class Change:
                 "packages": list(self.packages),
                 "reasons": list(self.reasons),
                 "at": self.at.isoformat(),
+                "subject": self.subject.to_dict(),
             }
         )
 
@@ -165,6 +223,7 @@ class Change:
             packages=_strings(raw, "packages"),
             reasons=_strings(raw, "reasons"),
             at=moment,
+            subject=Subject.from_dict(raw.get("subject")),
         )
 
 

@@ -1,9 +1,10 @@
-"""Pure rules from a decoded bus event to what it changed: tags, packages, reasons.
+"""Pure rules from a decoded bus event to what it changed: tags, packages, reasons, subject.
 
 :func:`tags_for` gives the tags whose entries the event makes stale (tags come from
 :mod:`gateway.invalidation.keys` only), :func:`packages_of` the source or binary
-package names that changed (subscriptions and the search index), and
-:func:`reasons_of` short words for the change feed. The rules follow
+package names that changed (subscriptions and the search index),
+:func:`reasons_of` short words for the change feed, and :func:`subject_of` the one build,
+update or bug the event is about (what a subscription shows). The rules follow
 reference/UPSTREAMS.md section 7 and read the events' schema-style properties
 (``packages``, ``nvr``, ``users``), never raw bodies. No I/O; the same event always
 gives the same answer, so a duplicated message invalidates the same tags twice.
@@ -41,7 +42,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from clients.koji import BuildState
 from gateway.invalidation import keys
+from gateway.invalidation.feed import Subject
 from gateway.invalidation.keys import Tag
 from gateway.invalidation.messages import (
     BugChanged,
@@ -56,7 +59,7 @@ from gateway.invalidation.messages import (
     UpdateChanged,
 )
 
-__all__ = ["RULES", "Rule", "packages_of", "reasons_of", "tags_for"]
+__all__ = ["RULES", "Rule", "packages_of", "reasons_of", "subject_of", "tags_for"]
 
 E = TypeVar("E")
 
@@ -69,6 +72,7 @@ class Rule(Generic[E]):
     packages: Callable[[E], Iterable[str]]
     reasons: Callable[[E], tuple[str, ...]]
     applies: Callable[[E], bool] = lambda _: True
+    subject: Callable[[E], Subject] = lambda _: Subject()
 
 
 def tags_for(event: Event) -> frozenset[Tag]:
@@ -89,6 +93,12 @@ def reasons_of(event: Event) -> tuple[str, ...]:
     return rule.reasons(event) if rule is not None else ()
 
 
+def subject_of(event: Event) -> Subject:
+    """The build, update or bug ``event`` is about; empty when it is about none."""
+    rule = _rule(event)
+    return rule.subject(event) if rule is not None else Subject()
+
+
 def _rule(event: Event) -> Rule[Any] | None:
     rule = RULES.get(type(event))
     return rule if rule is not None and rule.applies(event) else None
@@ -106,6 +116,22 @@ def _build_tags(event: BuildStateChanged) -> Iterable[Tag]:
     yield from _koji_build(event)
     if event.owner:
         yield keys.user(event.owner)
+
+
+def _build_subject(event: BuildStateChanged) -> Subject:
+    return Subject(
+        build=event.build_id,
+        nvr=str(event.nvr),
+        previous_state=_state_name(event.old),
+        state=_state_name(event.new),
+    )
+
+
+def _state_name(state: int | None) -> str | None:
+    try:
+        return BuildState(state).name if state is not None else None
+    except ValueError:
+        return None
 
 
 def _koji_build(event: KojiBuildEvent) -> Iterable[Tag]:
@@ -135,6 +161,10 @@ def _update_reasons(event: UpdateChanged) -> tuple[str, ...]:
     return ("update", "comment") if event.comment is not None else ("update",)
 
 
+def _update_subject(event: UpdateChanged) -> Subject:
+    return Subject(update=event.alias, release=event.release or event.branch)
+
+
 def _override_tags(event: OverrideChanged) -> Iterable[Tag]:
     yield keys.package(event.nvr.name)
     yield keys.nvr(str(event.nvr))
@@ -148,6 +178,10 @@ def _override_tags(event: OverrideChanged) -> Iterable[Tag]:
 def _bug_tags(event: BugChanged) -> Iterable[Tag]:
     yield keys.bug(event.bug_id)
     yield from map(keys.component, (*event.components, *event.former_components))
+
+
+def _bug_subject(event: BugChanged) -> Subject:
+    return Subject(bug=event.bug_id, new=event.new)
 
 
 def _in_rpms(event: OwnershipChanged) -> bool:
@@ -179,11 +213,15 @@ def _nothing(_: object) -> tuple[()]:
 
 #: The table: one rule per event type (see the module docstring).
 RULES: Mapping[type[Event], Rule[Any]] = {
-    BuildStateChanged: Rule(_build_tags, lambda e: e.packages, _words("build"), _primary),
+    BuildStateChanged: Rule(
+        _build_tags, lambda e: e.packages, _words("build"), _primary, _build_subject
+    ),
     Tagged: Rule(_koji_build, lambda e: e.packages, _words("tag"), _primary),
-    UpdateChanged: Rule(_update_tags, lambda e: e.packages, _update_reasons),
+    UpdateChanged: Rule(
+        _update_tags, lambda e: e.packages, _update_reasons, subject=_update_subject
+    ),
     OverrideChanged: Rule(_override_tags, lambda e: e.packages, _words("override")),
-    BugChanged: Rule(_bug_tags, lambda e: e.packages, _words("bug")),
+    BugChanged: Rule(_bug_tags, lambda e: e.packages, _words("bug"), subject=_bug_subject),
     OwnershipChanged: Rule(_ownership_tags, lambda e: e.packages, _ownership_reasons, _in_rpms),
     RepoUpdated: Rule(_repo_tags, lambda e: e.package_names, _words("repo")),
     Unknown: Rule(_nothing, _nothing, _nothing, lambda _: False),

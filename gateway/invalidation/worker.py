@@ -88,6 +88,7 @@ class Invalidator:
                 packages=packages,
                 reasons=rules.reasons_of(event),
                 at=delivery.timestamp,
+                subject=rules.subject_of(event),
             )
         )
         self.counts["handled"] += 1

@@ -1,4 +1,4 @@
-"""The schema, assembled once: the Query root and the execution extensions."""
+"""The schema, assembled once: the Query and Subscription roots and the execution extensions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, QueryDepthLimit
 
 from gateway.schema.extensions import CacheReport, ErrorCodes
 from gateway.schema.query import Query
+from gateway.schema.subscription import Subscription
 
 
 def build_schema() -> strawberry.Schema:
@@ -22,4 +23,4 @@ def build_schema() -> strawberry.Schema:
         ErrorCodes,
         CacheReport,
     ]
-    return strawberry.Schema(query=Query, extensions=extensions)
+    return strawberry.Schema(query=Query, subscription=Subscription, extensions=extensions)

@@ -1,0 +1,1 @@
+"""GraphQL subscriptions over WebSocket, each distinct operation executed once per change."""
