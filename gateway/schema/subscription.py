@@ -142,10 +142,14 @@ class Subscription:
             assert isinstance(change, Change)
             yield UpdateEvent(topic=change.topic, at=change.at, alias=str(change.subject.update))
 
-    @strawberry.subscription(description="Bugs filed or changed against one component.")
-    async def bug_changed(self, info: Info, component: str) -> AsyncGenerator[BugEvent, None]:
+    @strawberry.subscription(description="Bugs filed or changed: against one component, or all.")
+    async def bug_changed(
+        self, info: Info, component: str | None = None
+    ) -> AsyncGenerator[BugEvent, None]:
         def wanted(change: Change) -> bool:
-            return change.subject.bug is not None and component in change.packages
+            return change.subject.bug is not None and (
+                component is None or component in change.packages
+            )
 
         async for change in info.context.changes(wanted):
             assert isinstance(change, Change)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -33,11 +35,17 @@ class LiveSystem:
         self.feed = MemoryFeed()
         port, sim_port = free_port(), free_port()
         settings = settings_for(f"http://127.0.0.1:{sim_port}", **overrides)
+        worker = embedded_worker(self.bus, self.feed, settings)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            self.loop = asyncio.get_running_loop()
+            async with worker(app):
+                yield
+
         self.gateway: Starlette = create_app(
-            settings,
-            cache=field_cache(settings),
-            lifespan=embedded_worker(self.bus, self.feed, settings),
-            feed=self.feed,
+            settings, cache=field_cache(settings), lifespan=lifespan, feed=self.feed
         )
         app = combined(
             self.gateway,
@@ -54,6 +62,15 @@ class LiveSystem:
     def hub(self) -> Hub:
         hub: Hub = self.gateway.state.hub
         return hub
+
+    def tasks(self) -> int:
+        """The tasks alive in the server's event loop."""
+        assert self.loop is not None
+
+        async def count() -> int:
+            return len(asyncio.all_tasks())
+
+        return asyncio.run_coroutine_threadsafe(count(), self.loop).result(timeout=10)
 
     def event(self, kind: str, **fields: Any) -> dict[str, Any]:
         """Make the simulated world do something; what it did."""
