@@ -22,6 +22,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from clients import Upstreams
 from gateway.backends import field_cache, redis_client
 from gateway.context import Context, Live
+from gateway.dashboard import dashboard_routes
 from gateway.graphiql import find_assets, graphiql_page, graphiql_routes
 from gateway.http_cache import HTTPCacheMiddleware
 from gateway.invalidation.feed import ChangeFeed, RedisFeed
@@ -132,13 +133,24 @@ def create_app(
     )
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        hub = state.hub
+        live = None
+        if hub is not None:
+            live = {
+                "connections": hub.connections,
+                "subscriptions": hub.subscribers,
+                "operations": len(hub.streams),
+                "results": hub.results,
+                "dropped": hub.dropped,
+            }
+        return JSONResponse({"status": "ok", "live": live})
 
     routes += [
         Route("/graphql", view, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", websocket_endpoint(state.live_hub, limits)),
         Route("/healthz", healthz),
     ]
+    routes += dashboard_routes()
     middleware = [
         Middleware(
             CORSMiddleware,

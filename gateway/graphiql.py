@@ -22,6 +22,7 @@ import hashlib
 import html
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -40,6 +41,7 @@ __all__ = [
     "find_assets",
     "graphiql_page",
     "graphiql_routes",
+    "pinned_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -158,9 +160,9 @@ def _installed_version(node_modules: Path, package: str) -> str | None:
     return version if isinstance(version, str) else None
 
 
-def _problem(node_modules: Path) -> str | None:
+def pinned_problem(node_modules: Path, pins: Iterable[PinnedFile] = PINNED) -> str | None:
     """Why the installed files cannot be served, or ``None`` when they all match the pins."""
-    for pinned in PINNED:
+    for pinned in pins:
         path = node_modules / pinned.package / pinned.path
         if not path.is_file():
             return f"{path} is missing"
@@ -182,7 +184,7 @@ def find_assets(
     back to the CDN, and a warning is logged, once for each directory.
     """
     node_modules = node_modules.resolve()
-    problem = _problem(node_modules)
+    problem = pinned_problem(node_modules)
     if problem is None:
         return Assets(node_modules, prefix)
     if node_modules not in _warned:

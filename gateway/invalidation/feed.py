@@ -410,7 +410,8 @@ class RedisFeed:
     """Redis pub/sub on ``channel``; one listener task fans out to local subscriptions.
 
     The Redis client is the caller's (made in the lifespan, shared): the feed takes its own
-    pub/sub connection from the client's pool and never closes the client itself.
+    pub/sub connection from the client's pool and never closes the client itself. The
+    default channel is that of the client's database.
     """
 
     def __init__(
@@ -426,7 +427,8 @@ class RedisFeed:
         if ping_interval <= 0 or reconnect_delay <= 0 or reconnect_delay_max < reconnect_delay:
             raise ValueError("need ping_interval > 0 and 0 < reconnect_delay <= the maximum")
         self._redis = redis_client
-        self.channel = channel or keys.change_feed_channel()
+        database = int(redis_client.connection_pool.connection_kwargs.get("db") or 0)
+        self.channel = channel or keys.change_feed_channel(database)
         self._ping_interval = ping_interval
         self._reconnect_delay = reconnect_delay
         self._reconnect_delay_max = reconnect_delay_max

@@ -176,6 +176,11 @@ def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dead-letter"
 
 
-def change_feed_channel() -> str:
-    """The Redis pub/sub channel on which the worker publishes changes to every replica."""
-    return f"{VERSION}:feed:changes"
+def change_feed_channel(database: int = 0) -> str:
+    """The Redis pub/sub channel on which the worker publishes changes to every replica.
+
+    Pub/sub ignores Redis's database numbers, so the channel names the database whose
+    cache the changes concern: two deployments on one server, on two databases, do not
+    hear each other.
+    """
+    return f"{VERSION}:feed:changes" if database == 0 else f"{VERSION}:db{database}:feed:changes"

@@ -42,6 +42,9 @@ class BuildEvent:
     previous_state: BuildState | None = strawberry.field(
         description="The state it left; null for a new build."
     )
+    state: BuildState | None = strawberry.field(
+        description="The state it entered (the build may have moved on since: see build.state)."
+    )
     at: dt.datetime
     build_ref: strawberry.Private[int | str]
 
@@ -114,9 +117,9 @@ class Subscription:
         async for change in info.context.changes(wanted):
             assert isinstance(change, Change)
             subject = change.subject
-            previous = BuildState.__members__.get(subject.previous_state or "")
             yield BuildEvent(
-                previous_state=previous,
+                previous_state=BuildState.__members__.get(subject.previous_state or ""),
+                state=BuildState.__members__.get(subject.state or ""),
                 at=change.at,
                 build_ref=subject.build if subject.build is not None else str(subject.nvr),
             )

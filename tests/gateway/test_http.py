@@ -74,4 +74,12 @@ def test_graphiql_is_served_to_browsers(gateway_server: LiveServer) -> None:
 
 
 def test_health(gateway_server: LiveServer) -> None:
-    assert httpx.get(f"{gateway_server.url}/healthz").json() == {"status": "ok"}
+    health = httpx.get(f"{gateway_server.url}/healthz").json()
+    assert health["status"] == "ok"
+    assert health["live"] == {
+        "connections": 0,
+        "subscriptions": 0,
+        "operations": 0,
+        "results": 0,
+        "dropped": 0,
+    }

@@ -1,4 +1,4 @@
-"""Every example query of the README runs and returns data."""
+"""Every example query of the README runs and returns data; every subscription validates."""
 
 from __future__ import annotations
 
@@ -6,15 +6,26 @@ import re
 from pathlib import Path
 
 import pytest
+from graphql import parse, validate
 
+from gateway.schema.schema import build_schema
 from tests.gateway.conftest import GraphQLClient
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-EXAMPLES = re.findall(r"```graphql\n(.*?)```", README.read_text(), flags=re.DOTALL)
+DOCUMENTS = re.findall(r"```graphql\n(.*?)```", README.read_text(), flags=re.DOTALL)
+EXAMPLES = [document for document in DOCUMENTS if not document.startswith("subscription")]
+SUBSCRIPTIONS = [document for document in DOCUMENTS if document.startswith("subscription")]
 
 
 def test_the_readme_has_examples() -> None:
     assert len(EXAMPLES) >= 3
+    assert SUBSCRIPTIONS
+
+
+@pytest.mark.parametrize("document", SUBSCRIPTIONS)
+def test_a_readme_subscription_validates(document: str) -> None:
+    schema = build_schema()
+    assert validate(schema._schema, parse(document)) == []
 
 
 @pytest.mark.parametrize("query", EXAMPLES, ids=lambda q: q.split("{")[0].strip())

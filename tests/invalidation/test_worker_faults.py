@@ -73,7 +73,7 @@ pytestmark = [pytest.mark.rabbitmq, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = messages.PROD_PREFIX
 #: Databases never claimed: 0 holds the namespaced tests, test_production.py flushes 11.
-_TAKEN_DATABASES = frozenset({0, 11})
+_TAKEN_DATABASES = frozenset({0, 11, 12})
 _CLAIM = "fedora-gateway:test-worker-faults:claim"
 #: Kinds of mutation the control API performs, cycled over the packages of a burst.
 KINDS = ("build", "build_failed", "update", "bug", "owner", "repo")
