@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
 from clients import KojiClient, UpstreamError, koji
-from gateway.resolvers.pages import Page
+from gateway.resolvers.pages import MAX_FIRST, Page, Window
 from gateway.resolvers.queries import BuildsQuery, LatestQuery
 
 T = TypeVar("T")
@@ -64,18 +65,38 @@ class KojiLoaders:
         return await self._each([koji.calls.get_package_id(name) for name in names])
 
     async def _builds(self, queries: list[BuildsQuery]) -> list[Page[koji.Build] | BaseException]:
+        """Windows of one list that overlap are read in one call and sliced.
+
+        A popular package is read in many windows (``first: 1``, ``10``, ``20``, the next
+        page…); they share one count and as few listings as cover them, so a level (or a
+        refill of every live variant) parses each build once, not once per window.
+        """
+        spans = _spans(queries)
         calls: list[koji.calls.Call[Any]] = []
-        for query in queries:
-            subject = query.package if query.package is not None else query.owner
-            assert subject is not None
+        for query, span in spans:
             calls.append(_count(query))
-            calls.append(_listing(query))
+            calls.append(_listing(replace(query, window=span)))
         answers = await self._each(calls)
+        read: dict[tuple[str | None, str | None, koji.BuildState | None], list[Any]] = {}
+        for index, (query, span) in enumerate(spans):
+            read.setdefault(_list_of(query), []).append(
+                (span, answers[2 * index], answers[2 * index + 1])
+            )
         pages: list[Page[koji.Build] | BaseException] = []
-        for index, query in enumerate(queries):
-            count, builds = answers[2 * index], answers[2 * index + 1]
+        for query in queries:
+            window = query.window
+            span, count, builds = next(
+                entry
+                for entry in read[_list_of(query)]
+                if entry[0].offset <= window.offset
+                and window.offset + window.limit <= entry[0].offset + entry[0].limit
+            )
             failure = next((a for a in (count, builds) if isinstance(a, BaseException)), None)
-            pages.append(failure or Page(builds, query.window.offset, count))  # type: ignore[arg-type]
+            if failure is not None:
+                pages.append(failure)
+                continue
+            start = window.offset - span.offset
+            pages.append(Page(builds[start : start + window.limit], window.offset, count))
         return pages
 
     async def _build(self, refs: list[int | str]) -> list[koji.Build | BaseException | None]:
@@ -122,6 +143,34 @@ class KojiLoaders:
         )
         value = headers.get(_LICENSE)
         return (value.strip() or None) if isinstance(value, str) else None
+
+
+#: The widest listing that windows are merged into; wider unions are read apart.
+MAX_SPAN = 2 * MAX_FIRST
+
+
+def _list_of(query: BuildsQuery) -> tuple[str | None, str | None, koji.BuildState | None]:
+    return query.package, query.owner, query.state
+
+
+def _spans(queries: Sequence[BuildsQuery]) -> list[tuple[BuildsQuery, Window]]:
+    """Per list, the windows that cover all the queries' windows, each at most MAX_SPAN long."""
+    by_list: dict[tuple[str | None, str | None, koji.BuildState | None], list[BuildsQuery]] = {}
+    for query in queries:
+        by_list.setdefault(_list_of(query), []).append(query)
+    spans: list[tuple[BuildsQuery, Window]] = []
+    for same in by_list.values():
+        windows = sorted({q.window for q in same}, key=lambda w: (w.offset, -w.limit))
+        start, end = windows[0].offset, windows[0].offset + windows[0].limit
+        for window in windows[1:]:
+            stop = window.offset + window.limit
+            if window.offset <= end and max(end, stop) - start <= MAX_SPAN:
+                end = max(end, stop)
+                continue
+            spans.append((same[0], Window(start, end - start)))
+            start, end = window.offset, stop
+        spans.append((same[0], Window(start, end - start)))
+    return spans
 
 
 def _count(query: BuildsQuery) -> koji.calls.Call[int]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from clients import koji
 from simulator.catalog.model import BuildState, Package, UpdateStatus
 from simulator.world import World
 from tests.gateway.conftest import GraphQLClient
@@ -270,3 +271,53 @@ def test_search_finds_the_exact_name_first_then_prefixes(gql: GraphQLClient, wor
         (n for n in world.packages if n.startswith("python-")), key=lambda n: (len(n), n)
     )
     assert [n["name"] for n in prefixed["nodes"]] == expected[:100]
+
+
+def test_overlapping_windows_of_one_list_are_read_once_and_sliced(
+    gql: GraphQLClient, world: World
+) -> None:
+    name = max(world.packages, key=lambda n: len(world.builds_by_package[world.packages[n].id]))
+    newest = sorted(
+        world.builds_by_package[world.packages[name].id], key=lambda b: b.id, reverse=True
+    )
+    assert len(newest) > 12
+    cursor = gql.data(
+        "query($n: String!) { package(name: $n) { builds(first: 4) { pageInfo { endCursor } } } }",
+        {"n": name},
+    )["package"]["builds"]["pageInfo"]["endCursor"]
+    data = gql.data(
+        """query($n: String!, $after: String) { package(name: $n) {
+             one: builds(first: 1) { totalCount nodes { nvr } }
+             ten: builds(first: 10) { totalCount nodes { nvr } }
+             next: builds(first: 8, after: $after) { totalCount nodes { nvr } }
+           } }""",
+        {"n": name, "after": cursor},
+    )["package"]
+    nvrs = [build.nvr for build in newest]
+    assert [b["nvr"] for b in data["one"]["nodes"]] == nvrs[:1]
+    assert [b["nvr"] for b in data["ten"]["nodes"]] == nvrs[:10]
+    assert [b["nvr"] for b in data["next"]["nodes"]] == nvrs[4:12]
+    assert {data[alias]["totalCount"] for alias in ("one", "ten", "next")} == {len(newest)}
+
+
+@pytest.mark.parametrize(
+    ("windows", "spans"),
+    [
+        ([(0, 1), (0, 10), (0, 100)], [(0, 100)]),
+        ([(0, 10), (10, 10)], [(0, 20)]),  # adjacent pages
+        ([(0, 10), (50, 10)], [(0, 10), (50, 10)]),  # a gap: apart
+        ([(0, 100), (100, 100), (200, 100)], [(0, 200), (200, 100)]),  # at most MAX_SPAN
+    ],
+)
+def test_windows_merge_into_spans(
+    windows: list[tuple[int, int]], spans: list[tuple[int, int]]
+) -> None:
+    from gateway.resolvers.koji import _spans
+    from gateway.resolvers.pages import Window
+    from gateway.resolvers.queries import BuildsQuery
+
+    queries = [BuildsQuery("bash", Window(offset, limit)) for offset, limit in windows]
+    other = BuildsQuery("bash", Window(0, 5), state=koji.BuildState.FAILED)
+    merged = _spans([*queries, other])
+    assert [(w.offset, w.limit) for q, w in merged if q.state is None] == spans
+    assert [(w.offset, w.limit) for q, w in merged if q.state is not None] == [(0, 5)]
