@@ -1,0 +1,1 @@
+"""Package search: one port, an Elasticsearch adapter and an embedded default."""
