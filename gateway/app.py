@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from clients import Upstreams
-from gateway.backends import field_cache, redis_client
+from gateway.backends import field_cache, redis_client, search_index
 from gateway.context import Context, Live
 from gateway.dashboard import dashboard_routes
 from gateway.graphiql import find_assets, graphiql_page, graphiql_routes
@@ -30,6 +30,8 @@ from gateway.invalidation.store import FieldCache
 from gateway.resolvers.cached import CacheStats, FieldReads
 from gateway.resolvers.loaders import Loaders
 from gateway.schema.schema import build_schema
+from gateway.search.port import SearchIndex
+from gateway.search.service import PackageSearch
 from gateway.settings import Settings
 from gateway.subscriptions.connection import Limits, websocket_endpoint
 from gateway.subscriptions.hub import Hub
@@ -40,6 +42,7 @@ class _State:
     upstreams: Upstreams | None = None
     reads: FieldReads | None = None
     hub: Hub | None = None
+    search: PackageSearch | None = None
 
     def require(self) -> Upstreams:
         if self.upstreams is None:
@@ -48,6 +51,9 @@ class _State:
 
     def field_reads(self) -> FieldReads | None:
         return self.reads
+
+    def package_search(self) -> PackageSearch | None:
+        return self.search
 
     def loaders(self, stats: CacheStats) -> Loaders:
         return Loaders.of(self.require(), self.reads, stats)
@@ -65,6 +71,7 @@ def create_app(
     cache: FieldCache | None = None,
     lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
     feed: ChangeFeed | None = None,
+    search: SearchIndex | None = None,
 ) -> Starlette:
     """The gateway.
 
@@ -73,7 +80,8 @@ def create_app(
     or none when ``field_cache`` is off); ``lifespan`` runs inside the gateway's own,
     with the upstreams open (an embedded worker); ``feed`` is the change feed the
     subscriptions follow, shared with that worker (by default the Redis feed when
-    ``GATEWAY_REDIS_URL`` is set; without either, subscriptions are refused).
+    ``GATEWAY_REDIS_URL`` is set; without either, subscriptions are refused); ``search``
+    is the package index, shared with that worker (by default one made from the settings).
     """
     state = _State()
     schema = build_schema()
@@ -90,6 +98,9 @@ def create_app(
                 stack.push_async_callback(store.close)
             if store is not None:
                 state.reads = FieldReads(store, wait_s=settings.stale_wait_s)
+            state.search = PackageSearch(search or search_index(settings))
+            await state.search.start(state.upstreams, build_if_empty=settings.search_build_on_start)
+            stack.push_async_callback(state.search.close)
             changes = feed
             if changes is None and settings.redis_url:
                 client = redis_client(settings.redis_url)
@@ -102,7 +113,9 @@ def create_app(
 
             def context() -> Context:
                 stats = CacheStats()
-                return Context(loaders=state.loaders(stats), cache=stats, live=live)
+                return Context(
+                    loaders=state.loaders(stats), cache=stats, live=live, search=state.search
+                )
 
             state.hub = Hub(schema, context)
             stack.push_async_callback(state.hub.close)
@@ -110,10 +123,11 @@ def create_app(
             app.state.field_cache = store
             app.state.feed = changes
             app.state.hub = state.hub
+            app.state.search = state.search
             if lifespan is not None:
                 await stack.enter_async_context(lifespan(app))
             yield
-        state.upstreams = state.reads = state.hub = None
+        state.upstreams = state.reads = state.hub = state.search = None
 
     ide_page = None
     routes: list[BaseRoute] = []
@@ -124,7 +138,9 @@ def create_app(
         def ide_page() -> str:
             return graphiql_page("/graphql", assets)
 
-    view = GraphQLView(schema, state.require, state.field_reads, ide_page=ide_page)
+    view = GraphQLView(
+        schema, state.require, state.field_reads, state.package_search, ide_page=ide_page
+    )
     limits = Limits(
         init_timeout_s=settings.ws_init_timeout_s,
         max_subscriptions=settings.ws_max_subscriptions,

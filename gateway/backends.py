@@ -1,4 +1,5 @@
-"""The backends a process runs with, chosen by the settings: Redis, or in-process memory."""
+"""The backends a process runs with, chosen by the settings: Redis or in-process memory for
+the field cache, Elasticsearch or the embedded engine for search."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from gateway.invalidation.memory import MemoryFieldCache
 from gateway.invalidation.redisstore import RedisFieldCache
 from gateway.invalidation.store import FieldCache
+from gateway.search.embedded import EmbeddedSearchIndex
+from gateway.search.port import SearchIndex
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,3 +36,12 @@ def field_cache(settings: Settings) -> FieldCache:
     if settings.redis_url:
         return RedisFieldCache(redis_client(settings.redis_url), owns_client=True)
     return MemoryFieldCache(max_bytes=settings.memory_cache_bytes)
+
+
+def search_index(settings: Settings) -> SearchIndex:
+    """Elasticsearch when ``GATEWAY_ELASTICSEARCH_URL`` is set, else the embedded engine."""
+    if settings.elasticsearch_url:
+        from gateway.search.elastic import ElasticsearchIndex
+
+        return ElasticsearchIndex(settings.elasticsearch_url, alias=settings.search_alias)
+    return EmbeddedSearchIndex(settings.search_dir)

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from gateway.search.port import RebuildReport
+    from gateway.settings import Settings
 
 _CATALOG_HELP = (
     "The package catalog of the simulated world: 'generated' (the project's own "
@@ -173,6 +178,42 @@ def worker() -> None:
         asyncio.run(run_worker(Settings()))
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+
+
+@cli.command()
+def reindex() -> None:
+    """Rebuild the package search index from the upstreams, then swap it in.
+
+    Builds a new index beside the live one (Elasticsearch: a new versioned index behind
+    GATEWAY_SEARCH_ALIAS; embedded: a new version in GATEWAY_SEARCH_DIR) from koji's
+    package listings of the active releases and mdapi's descriptions; searches keep
+    answering from the old index until the swap.
+    """
+    import asyncio
+
+    from gateway.settings import Settings
+
+    settings = Settings()
+    if not settings.elasticsearch_url and not settings.search_dir:
+        raise click.ClickException(
+            "set GATEWAY_ELASTICSEARCH_URL or GATEWAY_SEARCH_DIR: the index to rebuild"
+        )
+    report = asyncio.run(_reindex(settings))
+    click.echo(f"indexed {report.documents} packages in {report.seconds:.1f} s ({report.index})")
+
+
+async def _reindex(settings: Settings) -> RebuildReport:
+    from clients import Upstreams
+    from gateway.backends import search_index
+    from gateway.search.source import documents
+
+    index = search_index(settings)
+    await index.start()
+    try:
+        async with Upstreams.from_settings(settings) as upstreams:
+            return await index.rebuild(documents(upstreams))
+    finally:
+        await index.close()
 
 
 @cli.command("export-schema")

@@ -1,4 +1,5 @@
-"""The typed context of one GraphQL operation: its dataloaders, its request, its changes."""
+"""The typed context of one GraphQL operation: its dataloaders, its request, its changes,
+and the package search."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from gateway.errors import BadInputError
 from gateway.invalidation.feed import Change, ChangeFeed, FeedItem, Resync
 from gateway.resolvers.cached import CacheStats
 from gateway.resolvers.loaders import Loaders
+from gateway.search.service import PackageSearch
 
 #: Fresh dataloaders counting their cache reads in the given stats.
 LoadersFactory = Callable[[CacheStats], Loaders]
@@ -37,6 +39,7 @@ class Context:
     response: Response | None = None
     extensions: dict[str, object] = field(default_factory=dict)
     live: Live | None = None
+    search: PackageSearch | None = None
 
     async def changes(
         self, wanted: Callable[[Change], bool], *, resync: bool = False

@@ -27,6 +27,7 @@ from gateway.invalidation.delivery import Delivery
 from gateway.invalidation.feed import ChangeFeed, MemoryFeed
 from gateway.invalidation.local import LocalConsumer
 from gateway.invalidation.worker import Invalidator
+from gateway.search.updater import SearchUpdater
 from gateway.settings import Settings
 from simulator.app import create_app as create_simulator
 from simulator.bus import InProcessBus, Overflow
@@ -116,6 +117,7 @@ def embedded_worker(
             app.state.upstreams,
             feed,
             live_window_s=settings.live_window_s,
+            search=SearchUpdater(app.state.search.index, app.state.upstreams),
         )
         consumer = LocalConsumer(deliveries(bus), invalidator.handle)
         app.state.invalidator, app.state.consumer = invalidator, consumer

@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="unset: in-process field cache")
     amqp_url: str | None = Field(default=None, description="unset: in-process bus")
     elasticsearch_url: str | None = Field(default=None, description="unset: embedded search")
+    search_alias: str = Field(
+        default="fedora-packages", description="the Elasticsearch alias of the package index"
+    )
+    search_dir: Path | None = Field(
+        default=None, description="the embedded index's directory (unset: a temporary one)"
+    )
+    search_build_on_start: bool = Field(
+        default=True, description="build an empty search index from the upstreams at start-up"
+    )
 
     cors_origins: list[str] = Field(
         default=["*"], description="origins that browsers may query the API from"

@@ -15,6 +15,7 @@ from clients import Upstreams
 from gateway.context import Context
 from gateway.resolvers.cached import CacheStats, FieldReads
 from gateway.resolvers.loaders import Loaders
+from gateway.search.service import PackageSearch
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -25,6 +26,7 @@ class GraphQLView(GraphQL[Context, None]):
         schema: Any,
         upstreams: Callable[[], Upstreams],
         reads: Callable[[], FieldReads | None] = lambda: None,
+        search: Callable[[], PackageSearch | None] = lambda: None,
         *,
         ide_page: Callable[[], str] | None = None,
         **options: Any,
@@ -32,6 +34,7 @@ class GraphQLView(GraphQL[Context, None]):
         super().__init__(schema, graphql_ide="graphiql" if ide_page else None, **options)
         self._upstreams = upstreams
         self._reads = reads
+        self._search = search
         self._ide_page = ide_page
 
     async def get_context(
@@ -43,6 +46,7 @@ class GraphQLView(GraphQL[Context, None]):
             cache=stats,
             request=request,
             response=response if isinstance(response, Response) else None,
+            search=self._search(),
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -29,7 +29,17 @@ from pydantic import TypeAdapter, ValidationError
 
 from clients.errors import UpstreamBadResponse
 from clients.koji import codec
-from clients.koji.models import RPM, Build, BuildState, Package, Tag, TaggedBuild, Task, User
+from clients.koji.models import (
+    RPM,
+    Build,
+    BuildState,
+    Package,
+    Tag,
+    TaggedBuild,
+    TagPackage,
+    Task,
+    User,
+)
 
 __all__ = [
     "Call",
@@ -105,6 +115,7 @@ _tags: Callable[[object], list[Tag]] = _decoder(list[Tag])
 _user_or_none: Callable[[object], User | None] = _decoder(User | None)
 _task_or_none: Callable[[object], Task | None] = _decoder(Task | None)
 _packages: Callable[[object], list[Package]] = _decoder(list[Package])
+_tag_packages: Callable[[object], list[TagPackage]] = _decoder(list[TagPackage])
 _rpms: Callable[[object], list[RPM]] = _decoder(list[RPM])
 _headers: Callable[[object], dict[str, object]] = _decoder(dict[str, object])
 _int: Callable[[object], int] = _decoder(int)
@@ -246,3 +257,21 @@ def list_packages(prefix: str, *, limit: int | None = None) -> Call[list[Package
     if limit is not None:
         options["limit"] = limit
     return _call("listPackages", _packages, prefix=prefix, queryOpts=options, with_owners=False)
+
+
+def list_tag_packages(
+    tag: str, *, inherited: bool = True, prefix: str | None = None
+) -> Call[list[TagPackage]]:
+    """``listPackages(tagID=tag, inherited=...)``: the packages listed in a tag, blocked too.
+
+    With ``prefix``, only those whose name starts with it.
+    """
+    return _call(
+        "listPackages",
+        _tag_packages,
+        tagID=tag,
+        inherited=inherited,
+        prefix=prefix,
+        with_owners=False,
+        queryOpts={"order": "package_name"},
+    )

@@ -23,6 +23,7 @@ __all__ = [
     "BuildState",
     "Package",
     "Tag",
+    "TagPackage",
     "TaggedBuild",
     "Task",
     "TaskState",
@@ -109,6 +110,13 @@ class Package(Record):
 
     id: int = Field(validation_alias=AliasChoices("package_id", "id"))
     name: str = Field(validation_alias=AliasChoices("package_name", "name"))
+
+
+class TagPackage(Package):
+    """A package's listing in a tag (``listPackages(tagID=...)``); blocked means retired there."""
+
+    tag_name: str | None = None
+    blocked: bool = False
 
 
 class Tag(Record):

@@ -19,13 +19,15 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 
 from clients import Upstreams
-from gateway.backends import redis_client
+from gateway.backends import redis_client, search_index
 from gateway.invalidation.consumer import BusConsumer, Gap
 from gateway.invalidation.feed import ChangeFeed, RedisFeed
 from gateway.invalidation.messages import TOPICS
 from gateway.invalidation.redisstore import RedisFieldCache
 from gateway.invalidation.store import FieldCache
 from gateway.invalidation.worker import Invalidator
+from gateway.search.port import SearchIndex
+from gateway.search.updater import SearchUpdater
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,11 @@ def consumer_for(settings: Settings, invalidator: Invalidator) -> BusConsumer:
 
 
 def invalidator_for(
-    settings: Settings, cache: FieldCache, upstreams: Upstreams, feed: ChangeFeed
+    settings: Settings,
+    cache: FieldCache,
+    upstreams: Upstreams,
+    feed: ChangeFeed,
+    search: SearchIndex | None = None,
 ) -> Invalidator:
     return Invalidator(
         cache,
@@ -62,7 +68,18 @@ def invalidator_for(
         feed,
         live_window_s=settings.live_window_s,
         topic_prefix=settings.topic_prefix,
+        search=SearchUpdater(search, upstreams) if search is not None else None,
     )
+
+
+def shared_search(settings: Settings) -> SearchIndex | None:
+    """The search index the gateways read, if the worker can reach it: Elasticsearch, or an
+    embedded index in ``GATEWAY_SEARCH_DIR`` (on this host). A temporary one nobody reads
+    would be kept current for nothing."""
+    if settings.elasticsearch_url or settings.search_dir:
+        return search_index(settings)
+    log.info("no GATEWAY_ELASTICSEARCH_URL or GATEWAY_SEARCH_DIR: the worker leaves search be")
+    return None
 
 
 async def run_worker(settings: Settings) -> None:
@@ -80,7 +97,11 @@ async def run_worker(settings: Settings) -> None:
         await feed.start()
         stack.push_async_callback(feed.close)
         upstreams = await stack.enter_async_context(Upstreams.from_settings(settings))
-        invalidator = invalidator_for(settings, cache, upstreams, feed)
+        search = shared_search(settings)
+        if search is not None:
+            await search.start()
+            stack.push_async_callback(search.close)
+        invalidator = invalidator_for(settings, cache, upstreams, feed, search)
         consumer = consumer_for(settings, invalidator)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -96,7 +117,9 @@ def embedded_amqp_worker(
 
     @asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[None]:
-        invalidator = invalidator_for(settings, app.state.field_cache, app.state.upstreams, feed)
+        invalidator = invalidator_for(
+            settings, app.state.field_cache, app.state.upstreams, feed, app.state.search.index
+        )
         consumer = consumer_for(settings, invalidator)
         app.state.invalidator, app.state.consumer = invalidator, consumer
         await feed.start()

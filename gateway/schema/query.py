@@ -22,6 +22,8 @@ from gateway.schema.types.user import User
 
 #: The most names one ``packages`` query may ask for.
 MAX_NAMES = 100
+#: The longest search query, in characters.
+MAX_QUERY = 200
 
 
 @strawberry.type
@@ -77,20 +79,47 @@ class Query:
         user = await info.context.loaders.user.load(name)
         return User(name=user.name) if user else None
 
-    @strawberry.field(description="Packages by name: the exact name first, then prefixes.")
+    @strawberry.field(
+        description="Source packages by name, sub-package name, name prefix, name with a typo, "
+        "or words of their summary and description: one hit per source package, best first; "
+        "in one release (its branch, as f45 or rawhide) when given."
+    )
     async def search(
-        self, info: Info, query: str, first: int | None = 20, after: str | None = None
+        self,
+        info: Info,
+        query: str,
+        first: int | None = 20,
+        after: str | None = None,
+        release: str | None = None,
     ) -> PackageSearchConnection:
         window = Window.of(first, after, default=20)
         text = query.strip()
         if not text:
             raise BadInputError("query must not be empty")
-        loaders = info.context.loaders
-        exact_id, prefixed = await asyncio.gather(
-            loaders.package_id.load(text), loaders.prefix.load((text, MAX_FIRST * 5))
-        )
-        hits = _hits(text, exact_id, prefixed)
-        page = Page.of(hits, window)
+        if len(text) > MAX_QUERY:
+            raise BadInputError(f"query must be at most {MAX_QUERY} characters")
+        search = info.context.search
+        if search is not None and search.ready:
+            result = await search.index.search(
+                text, limit=window.limit, offset=window.offset, release=release
+            )
+            hits = [
+                PackageSearchHit(
+                    package=Package(name=hit.name),
+                    name=hit.name,
+                    matched=hit.matched.value,
+                    score=hit.score,
+                    subpackage=hit.subpackage,
+                )
+                for hit in result.hits
+            ]
+            page = Page(hits, window.offset, result.total)
+        else:  # the index is being built: koji's name prefixes meanwhile
+            loaders = info.context.loaders
+            exact_id, prefixed = await asyncio.gather(
+                loaders.package_id.load(text), loaders.prefix.load((text, MAX_FIRST * 5))
+            )
+            page = Page.of(_hits(text, exact_id, prefixed), window)
         return PackageSearchConnection(
             nodes=list(page.items), page_info=PageInfo.of(page), total_count=page.total
         )

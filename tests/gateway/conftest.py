@@ -14,6 +14,8 @@ from tests.conftest import LiveServer, free_port
 
 
 def settings_for(simulator_url: str, **overrides: Any) -> Settings:
+    """The gateway in front of the simulator; its search index is built only when asked."""
+    overrides.setdefault("search_build_on_start", False)
     return Settings(
         koji_url=f"{simulator_url}/kojihub",
         mdapi_url=f"{simulator_url}/mdapi",

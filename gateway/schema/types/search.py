@@ -1,4 +1,4 @@
-"""``PackageSearchConnection``: packages found by name."""
+"""``PackageSearchConnection``: packages found by name, sub-package, prefix, typo or words."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from gateway.schema.types.package import Package
 class PackageSearchHit:
     package: Package
     name: str
-    matched: str = strawberry.field(description="what matched: name, prefix, subpackage or text")
+    matched: str = strawberry.field(
+        description="what matched: name, subpackage, prefix, fuzzy (a typo away) or text"
+    )
     score: float
+    subpackage: str | None = strawberry.field(
+        default=None, description="the sub-package whose name matched, when one did"
+    )
 
 
 @strawberry.type(description="A page of search results, best first.")
