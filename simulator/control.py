@@ -1,7 +1,14 @@
 """The simulator's control API under ``/_sim/``.
 
 ``POST /_sim/events`` performs one mutation of the world and answers what changed
-and which bus messages it published; ``GET /_sim/stats`` returns the request counts
+and which bus messages it published: ``{"type": <kind>, "package": <name>, ...}``
+with a kind of :data:`~simulator.mutations.ALL_KINDS` (``build``, ``build_failed``,
+``update``, ``bug``, ``owner``, ``repo``, ``package``, ``retire``); ``package`` also
+reads ``summary``, ``description``, ``subpackages`` and ``owner``, ``retire`` reads
+``branches`` and ``reason``. The answer is ``{type, package, changed, message_ids,
+topics}``; a malformed request or option is a 400, an unknown package a 404, a
+mutation that cannot happen (a name that exists, a package already retired) a 409.
+``GET /_sim/stats`` returns the request counts
 per upstream and operation (``DELETE`` resets them); ``GET``/``POST /_sim/faults``
 reads and sets latency and faults per upstream; ``GET /_sim/world`` describes the
 world.
@@ -16,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from simulator.mutations import KINDS, UnknownPackageError
+from simulator.mutations import ALL_KINDS, InvalidOptionsError, UnknownPackageError
 
 if TYPE_CHECKING:
     from simulator.app import Simulation
@@ -54,12 +61,15 @@ def routes(simulation: Simulation) -> list[BaseRoute]:
         if isinstance(data, JSONResponse):
             return data
         kind, package = data.get("type"), data.get("package")
-        if kind not in KINDS:
-            return _error(400, f"type must be one of: {', '.join(KINDS)}")
+        if kind not in ALL_KINDS:
+            return _error(400, f"type must be one of: {', '.join(ALL_KINDS)}")
         if not isinstance(package, str) or not package:
             return _error(400, "package must be a package name")
+        options = {k: v for k, v in data.items() if k not in ("type", "package")}
         try:
-            result = await simulation.mutator.apply(kind, package)
+            result = await simulation.mutator.apply(kind, package, options)
+        except InvalidOptionsError as exc:
+            return _error(400, str(exc))
         except UnknownPackageError as exc:
             return _error(404, str(exc))
         except ValueError as exc:

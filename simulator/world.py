@@ -3,8 +3,9 @@
 :class:`World` is the single source of truth every simulated upstream reads. It
 keeps the records of :mod:`simulator.catalog.model` plus the indexes the upstream
 queries need (builds per package, tag listings, updates per package, bugs per
-component), and offers primitive changes (add a build, tag it, file a bug) that
-keep those indexes consistent. Life-cycle changes that publish bus messages live
+component, koji's explicit package-list rows), and offers primitive changes (add a
+build, tag it, list or block a package in a tag, file a bug) that keep those indexes
+consistent. Life-cycle changes that publish bus messages live
 in :mod:`simulator.mutations`; they are built from these primitives.
 """
 
@@ -68,6 +69,9 @@ class World:
         self.overrides: dict[int, Override] = {}
         # tag name -> package id -> builds in tagging order (oldest first)
         self._tagged: dict[str, dict[int, list[Build]]] = defaultdict(lambda: defaultdict(list))
+        # koji package-list rows made explicitly (packageListAdd/Block), not by a tagging:
+        # base tag name -> package id -> blocked
+        self.package_lists: dict[str, dict[int, bool]] = {}
         for release in self.releases.values():
             self._add_release_tags(release)
 
@@ -201,6 +205,29 @@ class World:
                 if listing and package_id not in seen:
                     seen[package_id] = listing[-1]
         return sorted(seen.values(), key=lambda b: b.name)
+
+    def list_package(self, tag: str, package_id: int, *, blocked: bool = False) -> None:
+        """koji's ``packageListAdd`` on ``tag`` (``packageListBlock`` with ``blocked``)."""
+        self.package_lists.setdefault(tag, {})[package_id] = blocked
+
+    def package_list(self, tag: str) -> dict[int, bool]:
+        """The explicit package-list rows ``tag`` sees along its inheritance, nearest first."""
+        rows: dict[int, bool] = {}
+        if not self.package_lists:
+            return rows
+        for name in reversed(self.tag_chain(tag)):
+            rows.update(self.package_lists.get(name, {}))
+        return rows
+
+    def blocked(self, tag: str, package_id: int) -> bool:
+        """Whether ``tag``'s package list (with inheritance) blocks the package: retired there."""
+        if not self.package_lists:
+            return False
+        for name in self.tag_chain(tag):
+            row = self.package_lists.get(name, {}).get(package_id)
+            if row is not None:
+                return row
+        return False
 
     def packages_in_tag(self, tag: str) -> list[int]:
         ids: set[int] = set()

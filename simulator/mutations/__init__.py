@@ -21,6 +21,16 @@ Kinds (:data:`KINDS`):
 - ``repo``: mdapi refreshed a repository and announces the package's binary RPMs
   changed.
 
+Life-cycle kinds (:data:`LIFECYCLE_KINDS`, in :data:`ALL_KINDS` with the above), which
+read the request's options:
+
+- ``package``: a new source package (the name must be new; options ``summary``,
+  ``description``, ``subpackages``, ``owner``): dist-git creates the project, koji
+  lists it in rawhide's tag, its first build goes through gating, mdapi announces it.
+- ``retire``: the package is retired in rawhide (or the ``branches`` given, with a
+  ``reason``): the ``dead.package`` commit, koji's block in each branch's tag, mdapi
+  announcing it gone.
+
 :meth:`Mutator.mass_rebuild` rebuilds many packages as releng does, fast.
 
 The package holds one module per concept: :mod:`~.result` (results and errors),
@@ -28,14 +38,16 @@ The package holds one module per concept: :mod:`~.result` (results and errors),
 :mod:`~.builds` (koji), :mod:`~.updates` (bodhi), :mod:`~.bugs` (Bugzilla and the
 ``bug`` kind), :mod:`~.rawhide` (``build``, ``build_failed``), :mod:`~.branched`
 (``update``), :mod:`~.ownership` (``owner``), :mod:`~.repos` (``repo``),
-:mod:`~.rebuild` (the mass rebuild) and :mod:`~.mutator` (the facade).
+:mod:`~.lifecycle` (``package``, ``retire``) with :mod:`~.notices` (the messages only
+they publish), :mod:`~.rebuild` (the mass rebuild) and :mod:`~.mutator` (the facade).
 """
 
 from __future__ import annotations
 
 from simulator.mutations.context import SERVICE_ACCOUNTS
-from simulator.mutations.mutator import KINDS, Mutator
+from simulator.mutations.mutator import ALL_KINDS, KINDS, LIFECYCLE_KINDS, Mutator
 from simulator.mutations.result import (
+    InvalidOptionsError,
     Life,
     MassRebuildResult,
     MutationError,
@@ -46,9 +58,12 @@ from simulator.mutations.result import (
 from simulator.mutations.updates import BODHI_BUGZILLA
 
 __all__ = [
+    "ALL_KINDS",
     "BODHI_BUGZILLA",
     "KINDS",
+    "LIFECYCLE_KINDS",
     "SERVICE_ACCOUNTS",
+    "InvalidOptionsError",
     "Life",
     "MassRebuildResult",
     "MutationError",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from simulator.catalog.model import BuildState, Package, Release, Update, UpdateStatus
 from simulator.messages import Message
-from simulator.mutations.builds import Builds, check_live
+from simulator.mutations.builds import Builds, check_live, check_open
 from simulator.mutations.context import MutationContext
 from simulator.mutations.result import MutationError, MutationResult, Stage, record_build
 from simulator.mutations.updates import Updates
@@ -32,6 +32,7 @@ class BranchedUpdates:
         """One step of the package's bodhi life on the newest branched release."""
         check_live(package)
         release = self._branched_release()
+        check_open(self.world, package, release)
         live = self._live_update(package, release)
         result.changed["release"] = release.name
         if live is None or self._superseded(package, live):

@@ -14,8 +14,9 @@ from simulator.catalog.model import Build, BuildState, Package, Release
 from simulator.messages import Message
 from simulator.mutations.context import MutationContext
 from simulator.mutations.result import MutationError
+from simulator.world import World
 
-__all__ = ["Builds", "bump", "check_live", "pending_testing"]
+__all__ = ["Builds", "bump", "check_live", "check_open", "pending_testing"]
 
 _BUMP_FIXES = (
     "Fix FTBFS with GCC 15",
@@ -137,6 +138,13 @@ def check_live(package: Package) -> None:
     """Refuse to build a retired package."""
     if package.retired:
         raise MutationError(f"{package.name} is retired")
+
+
+def check_open(world: World, package: Package, release: Release) -> None:
+    """Refuse to build a package that is retired, or blocked in ``release``'s tag."""
+    check_live(package)
+    if world.blocked(release.dist_tag, package.id):
+        raise MutationError(f"{package.name} is retired in {release.branch}")
 
 
 def pending_testing(release: Release) -> str:

@@ -1,8 +1,13 @@
 """The :class:`Mutator`: applies a mutation kind to a package and publishes its messages.
 
-It dispatches a kind (:data:`KINDS`) to the class that plans it, runs the planned
+It dispatches a kind (:data:`ALL_KINDS`) to the class that plans it, runs the planned
 steps in order under a per-package lock, with ``step_delay`` between steps and
 ``lag`` before each step's messages, and drives releng's mass rebuild.
+
+:data:`KINDS` are the events that happen to a live package (any of them applies to
+any live package, which the event stream and the tests rely on);
+:data:`LIFECYCLE_KINDS` make a package (``package``, whose name must be new) or end
+one (``retire``), and read the request's options.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from simulator.bus import Publisher
 from simulator.catalog.model import Package
@@ -20,6 +26,7 @@ from simulator.mutations.branched import BranchedUpdates
 from simulator.mutations.bugs import Bugs
 from simulator.mutations.builds import Builds
 from simulator.mutations.context import MutationContext
+from simulator.mutations.lifecycle import Lifecycle
 from simulator.mutations.ownership import Ownership
 from simulator.mutations.rawhide import RawhideBuilds
 from simulator.mutations.rebuild import MassRebuild
@@ -28,17 +35,23 @@ from simulator.mutations.result import (
     Life,
     MassRebuildResult,
     MutationResult,
+    Plan,
     Stage,
     UnknownPackageError,
 )
 from simulator.mutations.updates import Updates
 from simulator.world import World
 
-__all__ = ["KINDS", "Mutator"]
+__all__ = ["ALL_KINDS", "KINDS", "LIFECYCLE_KINDS", "Mutator"]
 
 log = logging.getLogger(__name__)
 
+#: The events that happen to a live package.
 KINDS = ("build", "build_failed", "update", "bug", "owner", "repo")
+#: A package enters Fedora (``package``) or leaves it (``retire``).
+LIFECYCLE_KINDS = ("package", "retire")
+#: Every kind :meth:`Mutator.apply` performs.
+ALL_KINDS = KINDS + LIFECYCLE_KINDS
 
 
 class Mutator:
@@ -73,18 +86,32 @@ class Mutator:
             "owner": Ownership(self._context).owner,
             "repo": RepoRefreshes(self._context).repo,
         }
+        lifecycle = Lifecycle(self._context, builds, rawhide)
+        self._plans: dict[str, Plan] = {"package": lifecycle.package, "retire": lifecycle.retire}
 
     # -- the entry points ------------------------------------------------------------------
 
-    async def apply(self, kind: str, package: str) -> MutationResult:
-        """Perform one mutation of ``kind`` on ``package`` and publish its messages."""
+    async def apply(
+        self, kind: str, package: str, options: Mapping[str, Any] | None = None
+    ) -> MutationResult:
+        """Perform one mutation of ``kind`` on ``package`` and publish its messages.
+
+        ``options`` are the request's other fields; only :data:`LIFECYCLE_KINDS` read
+        them (and refuse unknown ones), the other kinds ignore them.
+        """
+        result = MutationResult(kind, package)
+        plan = self._plans.get(kind)
+        if plan is not None:
+            async with self._lock(package):
+                await self._run(result, plan(package, options or {}, result))
+            log.debug("%s %s: %d messages", kind, package, len(result.message_ids))
+            return result
         life = self._lives.get(kind)
         if life is None:
-            raise ValueError(f"unknown mutation {kind!r}; expected one of {', '.join(KINDS)}")
+            raise ValueError(f"unknown mutation {kind!r}; expected one of {', '.join(ALL_KINDS)}")
         record = self.world.packages.get(package)
         if record is None:
             raise UnknownPackageError(package)
-        result = MutationResult(kind, package)
         async with self._lock(package):
             await self._run(result, life(record, result))
         log.debug("%s %s: %d messages", kind, package, len(result.message_ids))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from simulator import messages
 from simulator.catalog.model import Build, BuildState, Package, Release, Update, UpdateStatus
 from simulator.messages import Message
-from simulator.mutations.builds import Builds, check_live, pending_testing
+from simulator.mutations.builds import Builds, check_open, pending_testing
 from simulator.mutations.context import MutationContext
 from simulator.mutations.result import MutationResult, Stage, record_build
 from simulator.mutations.updates import Updates
@@ -33,11 +33,17 @@ class RawhideBuilds:
         """The ``build`` mutation: a rawhide build that completes and goes stable."""
         builds = self.builds
         rawhide = self.world.rawhide
-        check_live(package)
+        check_open(self.world, package, rawhide)
         build = builds.new_build(
             package, rawhide, target="rawhide", bump_version=self.context.rng.random() < 0.35
         )
         record_build(result, build)
+        return self.gated(build, result)
+
+    def gated(self, build: Build, result: MutationResult) -> list[Stage]:
+        """The life of a new rawhide ``build``: koji, bodhi's automatic update, gating."""
+        builds = self.builds
+        rawhide = self.world.rawhide
 
         def automatic_update() -> list[Message]:
             update = self._automatic_update(build, rawhide)
@@ -62,7 +68,7 @@ class RawhideBuilds:
     def build_failed(self, package: Package, result: MutationResult) -> list[Stage]:
         """The ``build_failed`` mutation: a rawhide build starts and fails."""
         builds = self.builds
-        check_live(package)
+        check_open(self.world, package, self.world.rawhide)
         build = builds.new_build(package, self.world.rawhide, target="rawhide")
         record_build(result, build)
 

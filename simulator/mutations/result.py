@@ -4,16 +4,19 @@ Errors::
 
     ValueError
     ├── UnknownPackageError   no source package of that name
-    └── MutationError         the mutation cannot happen to this package
+    ├── MutationError         the mutation cannot happen to this package
+    └── InvalidOptionsError   the request's options are malformed
 
 A mutation kind is a :data:`Life`: given the package and the result to fill in, it
 returns the :data:`Stage` callables the mutator runs in order, each changing the
-world and returning the messages that announce the change.
+world and returning the messages that announce the change. The kinds that make or
+end a package (``package``, ``retire``) are each a :data:`Plan` instead: it gets the
+name, which need not exist yet, and the request's options.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +24,12 @@ from simulator.catalog.model import Build, Package
 from simulator.messages import Message
 
 __all__ = [
+    "InvalidOptionsError",
     "Life",
     "MassRebuildResult",
     "MutationError",
     "MutationResult",
+    "Plan",
     "Stage",
     "UnknownPackageError",
     "record_build",
@@ -34,6 +39,8 @@ __all__ = [
 Stage = Callable[[], list[Message]]
 #: A mutation kind: the steps it takes for a package (planning may already change the world).
 Life = Callable[[Package, "MutationResult"], list[Stage]]
+#: A kind that makes or ends a package: its steps for a name and the request's options.
+Plan = Callable[[str, Mapping[str, Any], "MutationResult"], list[Stage]]
 
 
 class UnknownPackageError(ValueError):
@@ -42,6 +49,10 @@ class UnknownPackageError(ValueError):
 
 class MutationError(ValueError):
     """The mutation cannot happen to this package (e.g. it is retired)."""
+
+
+class InvalidOptionsError(ValueError):
+    """The request's options are malformed: an unknown key, a value of the wrong type."""
 
 
 @dataclass

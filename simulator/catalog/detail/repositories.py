@@ -49,8 +49,13 @@ def repos(world: World, branch: str) -> tuple[Repo, ...] | None:
 
 
 def build_in(world: World, repo: Repo, package_id: int) -> Build | None:
-    """The build of a package that ``repo`` carries: its newest tagging there."""
+    """The build of a package that ``repo`` carries: its newest tagging there.
+
+    None when koji blocks the package in the tag: a retired package leaves the compose.
+    """
     for tag in repo.tags:
+        if world.blocked(tag, package_id):
+            continue
         build = next(world.tagged(tag, package_id), None)
         if build is not None:
             return build

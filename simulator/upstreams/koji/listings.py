@@ -2,7 +2,8 @@
 
 Fedora keeps package lists on the base tags (f45, f44, ...); every other tag inherits
 them. A package is listed in a base tag when a build of it was tagged anywhere in
-that base tag's family.
+that base tag's family, or when it was added to (or blocked in) the list explicitly
+(:meth:`simulator.world.World.list_package`: a new package, a retired one).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ class PackageLists(Lookups):
             for b in self.world.builds_by_package.get(package.id, [])
             for tag in b.active_tags()
         }
+        roots.update(
+            self._root(tag) for tag, rows in self.world.package_lists.items() if package.id in rows
+        )
         return self._sorted_tags(roots)
 
     def _listed_in(self, root: Tag) -> set[int]:
@@ -37,6 +41,7 @@ class PackageLists(Lookups):
         for name in self.world.tags:
             if self._root(name) == root.name:
                 listed.update(self.world.packages_in_tag(name))
+        listed.update(self.world.package_lists.get(root.name, {}))
         return listed
 
     def _listing_tag_row(self, package: Package, tag: Tag, perms: bool) -> Row:
@@ -45,7 +50,7 @@ class PackageLists(Lookups):
             **tag_info(tag, perms=perms),
             "owner_id": owner_id,
             "owner_name": owner_name,
-            "blocked": False,
+            "blocked": self.world.blocked(tag.name, package.id),
             "extra_arches": None,
         }
 
@@ -58,7 +63,7 @@ class PackageLists(Lookups):
             "tag_name": tag.name,
             "owner_id": owner_id,
             "owner_name": owner_name,
-            "blocked": False,
+            "blocked": self.world.blocked(tag.name, package.id),
             "extra_arches": None,
         }
 

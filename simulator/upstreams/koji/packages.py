@@ -58,6 +58,8 @@ class PackageCalls(PackageLists):
         rows = self._package_listings(
             tagID, userID, pkgID, inherited=inherited, with_dups=with_dups
         )
+        if not with_blocked:
+            rows = [row for row in rows if not row["blocked"]]
         if not with_owners:
             for row in rows:
                 del row["owner_id"], row["owner_name"]

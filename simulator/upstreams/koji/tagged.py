@@ -104,10 +104,13 @@ class TaggedCalls(Lookups):
         chain = self.world.tag_chain(tag.name) if inherit else [tag.name]
         seen: dict[int, int] = defaultdict(int)
         rows: list[Row] = []
+        blocked = self.world.package_list(tag.name)  # a blocked package's builds are dropped
         for name in chain:
             listed = self.world.tags[name]
             for build, create_event in self._tagged(name, package_id):
                 if build.state is not BuildState.COMPLETE or (owner and build.owner != owner):
+                    continue
+                if blocked.get(build.package_id):
                     continue
                 if before is not None and create_event > before:
                     continue
