@@ -223,8 +223,7 @@ async def test_subscribers_of_one_operation_share_one_execution_and_its_bytes(
     async with connected(live) as first, connected(live) as second:
         await subscribe(first, "a", PACKAGE, {"name": name})
         await subscribe(second, "a", PACKAGE, {"name": name})
-        await settled(live, 1)
-        assert live.hub.subscribers == 2
+        await asyncio.to_thread(live.wait_for, lambda: live.hub.subscribers == 2)
         assert len(live.hub.streams) == 1
         results = live.hub.results
         await event(live, "bug", package=name)
