@@ -139,6 +139,7 @@ def serve(host: str, port: int) -> None:
     from gateway.backends import field_cache
     from gateway.invalidation.feed import MemoryFeed
     from gateway.invalidation.service import embedded_amqp_worker
+    from gateway.server import server_options
     from gateway.settings import Settings
 
     settings = Settings()
@@ -158,7 +159,7 @@ def serve(host: str, port: int) -> None:
             "fresh, so every answer comes from the upstreams"
         )
         app = create_app(settings.model_copy(update={"field_cache": False}))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, **server_options(settings))
 
 
 @cli.command()

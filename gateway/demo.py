@@ -28,6 +28,7 @@ from gateway.invalidation.feed import ChangeFeed, MemoryFeed
 from gateway.invalidation.local import LocalConsumer
 from gateway.invalidation.worker import Invalidator
 from gateway.search.updater import SearchUpdater
+from gateway.server import server_options
 from gateway.settings import Settings
 from simulator.app import create_app as create_simulator
 from simulator.bus import InProcessBus, Overflow
@@ -162,7 +163,7 @@ def run_demo(*, host: str, port: int, catalog: str, events_per_minute: float, pr
     log.info("GraphiQL and the API: http://%s:%d/graphql", host, port)
     log.info("simulated Fedora: http://%s:%d (control API under /_sim/)", host, simulator_port)
     sockets = [_listen(host, port), _listen(host, simulator_port)]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **server_options(settings)))
     asyncio.run(server.serve(sockets=sockets))
 
 
