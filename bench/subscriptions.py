@@ -7,7 +7,8 @@ sizes on two cores: 13 fresh server processes, two of them serving an overloaded
 ``--other-events 3 --other-rate 0.5`` (the other kinds, many changes each),
 ``--baseline-events 3``, ``--shapes one,spread``, ``--layouts 1,20``,
 ``--variants hub,strawberry``, ``--ws``, ``--deflate`` (off by default, as the gateway
-serves), ``--no-memory-probe``, ``--json`` (the table as JSON on stdout, the printed table on stderr).
+serves), ``--no-memory-probe``, ``--json`` (the table as JSON on stdout, the printed table
+on stderr).
 
 Targets, at 2,000 subscribers on one process: delivery p99 <= 1 s with nothing lost, and
 at most 50 KB of RSS per idle subscription.
