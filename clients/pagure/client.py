@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 
 from clients.endpoint import Endpoint, segment
-from clients.pagure.models import Project
+from clients.pagure.models import OwnerAlias, Project
 from clients.retry import RetryPolicy
 
 __all__ = ["PAGURE_URL", "PagureClient"]
@@ -41,3 +41,15 @@ class PagureClient:
         path = f"/api/0/{segment(namespace)}/{segment(name)}"
         response = self.endpoint.check(await self.endpoint.send("GET", path))
         return self.endpoint.decode(Project, self.endpoint.json(response), response)
+
+    async def owner_alias(self, *, namespace: str = "rpms") -> dict[str, tuple[str, ...]]:
+        """Every project's maintainers at once (``/extras/pagure_owner_alias.json``).
+
+        dist-git publishes this file for tools that need everyone's packages; one request
+        instead of one per project.
+        """
+        response = self.endpoint.check(
+            await self.endpoint.send("GET", "/extras/pagure_owner_alias.json")
+        )
+        raw = self.endpoint.decode(OwnerAlias, self.endpoint.json(response), response)
+        return {name: tuple(users) for name, users in raw.root.get(namespace, {}).items()}

@@ -8,7 +8,7 @@ group with commit access or more. Dates are epoch seconds written as strings.
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, AliasPath, Field, field_validator
+from pydantic import AliasChoices, AliasPath, Field, RootModel, field_validator
 
 from clients.record import Record
 from clients.timestamps import Timestamp
@@ -68,3 +68,7 @@ class Project(Record):
         """Everyone with commit access or more, the owner first (an orphan owner left out)."""
         people = (self.owner, *self.admins, *self.committers, *self.collaborators)
         return tuple(name for name in dict.fromkeys(people) if name != ORPHAN)
+
+
+class OwnerAlias(RootModel[dict[str, dict[str, list[str]]]]):
+    """``pagure_owner_alias.json``: namespace -> project -> its maintainers."""

@@ -4,8 +4,8 @@ koji says which source packages exist and in which releases: one ``listPackages`
 active release's tag (with inheritance), in one multicall; a package blocked in a tag is
 retired there. mdapi says what each package is — its summary, its description and the
 binary packages built from it (``co-packages``) — from the newest branch that has it,
-rawhide first. dist-git's maintainers are not read here: one request per package for a
-field search barely uses is not worth a slower reindex.
+rawhide first. dist-git says who maintains it: for a reindex from the owner alias file it
+publishes for everyone's packages (one request), for one package from its project.
 
 :func:`documents` streams every package's document for ``fedora-gateway reindex``;
 :func:`document` reads one, for the worker when the bus says a package changed.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 from clients import UpstreamError, UpstreamNotFound, Upstreams, koji
 from clients.bodhi import Release
@@ -68,13 +69,15 @@ async def documents(
     """Every package in an active release, in name order, ``concurrency`` reads at a time."""
     releases = await Releases.read(upstreams)
     listed = await releases.listings(upstreams)
+    maintainers = await upstreams.pagure.owner_alias()
     names = sorted(listed)
     log.info("reindex: %d packages in %d releases", len(names), len(releases.tags))
     limit = asyncio.Semaphore(concurrency)
 
     async def read(name: str) -> PackageDocument:
         async with limit:
-            return await _described(upstreams, name, listed[name], releases.branches)
+            described = await _described(upstreams, name, listed[name], releases.branches)
+            return replace(described, maintainers=maintainers.get(name, ()))
 
     window = concurrency * 4
     for start in range(0, len(names), window):
@@ -96,7 +99,13 @@ async def document(upstreams: Upstreams, name: str) -> PackageDocument | None:
             branches.append(branch)
     if not branches:
         return None
-    return await _described(upstreams, name, branches, releases.branches)
+    described = await _described(upstreams, name, branches, releases.branches)
+    try:
+        project = await upstreams.pagure.get_project(name)
+    except UpstreamNotFound:
+        return described
+    people = (project.owner, *project.admins, *project.committers, *project.collaborators)
+    return replace(described, maintainers=tuple(dict.fromkeys(people)))
 
 
 async def _described(

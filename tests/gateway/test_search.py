@@ -3,6 +3,7 @@ the worker from bus events, rebuilt by ``fedora-gateway reindex``."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -98,6 +99,20 @@ def test_a_new_package_is_found_without_a_reindex(system: Searching) -> None:
     first = system.search(name)["nodes"][0]
     assert (first["name"], first["matched"]) == (name, "name")
     assert name in [hit["name"] for hit in system.search("sorbet inventories")["nodes"]]
+
+
+def test_a_new_owner_reaches_the_index(system: Searching) -> None:
+    name = sorted(system.world.packages)[11]
+    index = system.gateway.state.search.index
+
+    def maintainers() -> tuple[str, ...]:
+        found = asyncio.run(index.get(name))
+        assert found is not None
+        return tuple(found.maintainers)
+
+    owner = system.event("owner", package=name)["changed"]["owner"]
+    system.wait_for(lambda: owner in maintainers(), timeout=20)
+    assert maintainers()[0] == owner
 
 
 def test_a_package_retired_in_rawhide_leaves_rawhide_only(system: Searching) -> None:
