@@ -121,3 +121,14 @@ async def broker() -> AsyncIterator[AbstractRobustConnection]:
         pytest.skip(f"RabbitMQ at {AMQP_URL} is unreachable: {exc!r}")
     async with connection:
         yield connection
+
+
+def upstream_env(simulator: str) -> dict[str, str]:
+    """``GATEWAY_*_URL`` variables pointing a gateway process at the simulator at ``simulator``."""
+    return {
+        "GATEWAY_KOJI_URL": f"{simulator}/kojihub",
+        "GATEWAY_MDAPI_URL": f"{simulator}/mdapi",
+        "GATEWAY_BODHI_URL": f"{simulator}/bodhi",
+        "GATEWAY_BUGZILLA_URL": f"{simulator}/bugzilla",
+        "GATEWAY_PAGURE_URL": f"{simulator}/pagure",
+    }

@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 
 from gateway.invalidation.feed import Change, RedisFeed, Subscription
 from gateway.invalidation.messages import TOPICS
-from tests.conftest import AMQP_URL, IN_CI, free_port
+from tests.conftest import AMQP_URL, IN_CI, free_port, upstream_env
 from tests.gateway.test_freshness import PAGE
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379")
@@ -119,13 +119,7 @@ async def system(amqp: AbstractRobustConnection, redis_url: str) -> AsyncIterato
     sim_port, gateway_port, truth_port = free_port(), free_port(), free_port()
     simulator = f"http://127.0.0.1:{sim_port}"
     queue = f"fedora-gateway-test-{uuid.uuid4().hex[:12]}"
-    upstreams = {
-        "GATEWAY_KOJI_URL": f"{simulator}/kojihub",
-        "GATEWAY_MDAPI_URL": f"{simulator}/mdapi",
-        "GATEWAY_BODHI_URL": f"{simulator}/bodhi",
-        "GATEWAY_BUGZILLA_URL": f"{simulator}/bugzilla",
-        "GATEWAY_PAGURE_URL": f"{simulator}/pagure",
-    }
+    upstreams = upstream_env(simulator)
     processes = [
         _start(
             ["simulate", "--port", str(sim_port), "--size", "300", "--events-per-minute", "0"],

@@ -64,7 +64,7 @@ from gateway.invalidation.store import FieldCache, check_tags
 from gateway.resolvers.cached import CacheStats, FieldReads
 from gateway.resolvers.kinds import kind_of
 from gateway.resolvers.upstream import UpstreamLoaders
-from tests.conftest import AMQP_URL, IN_CI, LiveServer, free_port
+from tests.conftest import AMQP_URL, IN_CI, LiveServer, free_port, upstream_env
 from tests.gateway.conftest import settings_for
 from tests.invalidation.conftest import REDIS_URL
 
@@ -411,13 +411,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
         logs = tmp_path_factory.mktemp("worker-faults")
         sim_port, gateway_port = free_port(), free_port()
         simulator = f"http://127.0.0.1:{sim_port}"
-        upstream_env = {
-            "GATEWAY_KOJI_URL": f"{simulator}/kojihub",
-            "GATEWAY_MDAPI_URL": f"{simulator}/mdapi",
-            "GATEWAY_BODHI_URL": f"{simulator}/bodhi",
-            "GATEWAY_BUGZILLA_URL": f"{simulator}/bugzilla",
-            "GATEWAY_PAGURE_URL": f"{simulator}/pagure",
-        }
+        urls = upstream_env(simulator)
         processes.append(
             Process(
                 "simulator",
@@ -433,7 +427,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             Process(
                 "gateway",
                 ["gateway.cli", "--log-level", "WARNING", "serve", "--port", str(gateway_port)],
-                _clean_env(**upstream_env, GATEWAY_REDIS_URL=database.url),
+                _clean_env(**urls, GATEWAY_REDIS_URL=database.url),
                 logs / "gateway.log",
             )
         )
@@ -449,7 +443,7 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
             truth=truth_server.url,
             logs=logs,
             packages=_busy_packages(simulator, truth_server.url, 16),
-            upstream_env=upstream_env,
+            upstream_env=urls,
         )
     finally:
         for process in processes:

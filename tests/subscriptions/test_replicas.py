@@ -51,7 +51,7 @@ from yarl import URL
 from gateway.invalidation.feed import Change, RedisFeed, Subscription
 from gateway.invalidation.messages import TOPICS
 from gateway.schema.subscription import BUILD_STATE_TOPIC
-from tests.conftest import IN_CI, free_port
+from tests.conftest import IN_CI, free_port, upstream_env
 from tests.invalidation.test_production import REDIS_URL, _queue_ready, _start, _stop, _up
 from tests.invalidation.test_worker_faults import _CLAIM, Broker
 
@@ -131,13 +131,7 @@ async def replicas(broker: Broker, redis_url: str) -> AsyncIterator[Replicas]:
     sim_port, port_a, port_b = free_port(), free_port(), free_port()
     simulator = f"http://127.0.0.1:{sim_port}"
     queue = f"fedora-gateway-test-replicas-{uuid.uuid4().hex[:12]}"
-    upstreams = {
-        "GATEWAY_KOJI_URL": f"{simulator}/kojihub",
-        "GATEWAY_MDAPI_URL": f"{simulator}/mdapi",
-        "GATEWAY_BODHI_URL": f"{simulator}/bodhi",
-        "GATEWAY_BUGZILLA_URL": f"{simulator}/bugzilla",
-        "GATEWAY_PAGURE_URL": f"{simulator}/pagure",
-    }
+    upstreams = upstream_env(simulator)
     served = {**upstreams, "GATEWAY_REDIS_URL": redis_url}
     processes = [
         _start(
