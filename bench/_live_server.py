@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import resource
-import socket
 import sys
 import sysconfig
 import time
@@ -50,7 +49,7 @@ from strawberry.asgi import GraphQL
 from gateway.app import create_app
 from gateway.backends import field_cache
 from gateway.context import Context
-from gateway.demo import combined, demo_settings, embedded_worker
+from gateway.demo import combined, demo_settings, embedded_worker, listening_socket
 from gateway.invalidation.feed import Change, FeedItem, MemoryFeed
 from gateway.schema.schema import build_schema
 from gateway.subscriptions.hub import Hub
@@ -113,15 +112,6 @@ class BaselineView(GraphQL[Context, None]):
         assert isinstance(context, Context)
         values = {item.name: getattr(context, item.name) for item in fields(context)}
         return CountingContext(**{**values, "request": request})
-
-
-def _listen(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((HOST, port))
-    sock.listen(4096)
-    sock.set_inheritable(True)
-    return sock
 
 
 def build(args: argparse.Namespace) -> Starlette:
@@ -246,7 +236,14 @@ async def serve(args: argparse.Namespace) -> None:
         backlog=4096,
     )
     server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[_listen(args.port), _listen(args.sim_port)]))
+    task = asyncio.create_task(
+        server.serve(
+            sockets=[
+                listening_socket(HOST, args.port, backlog=4096),
+                listening_socket(HOST, args.sim_port, backlog=4096),
+            ]
+        )
+    )
     while not server.started:
         if task.done():
             await task

@@ -162,15 +162,16 @@ def run_demo(*, host: str, port: int, catalog: str, events_per_minute: float, pr
     app = combined(gateway, simulator, port=port, simulator_port=simulator_port)
     log.info("GraphiQL and the API: http://%s:%d/graphql", host, port)
     log.info("simulated Fedora: http://%s:%d (control API under /_sim/)", host, simulator_port)
-    sockets = [_listen(host, port), _listen(host, simulator_port)]
+    sockets = [listening_socket(host, port), listening_socket(host, simulator_port)]
     server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **server_options(settings)))
     asyncio.run(server.serve(sockets=sockets))
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int, *, backlog: int = 1024) -> socket.socket:
+    """A bound, listening socket that uvicorn can serve on (one server, several ports)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(1024)
+    sock.listen(backlog)
     sock.set_inheritable(True)
     return sock
