@@ -85,9 +85,15 @@ async def documents(
             yield built
 
 
-async def document(upstreams: Upstreams, name: str) -> PackageDocument | None:
-    """One package's document; ``None`` when no active release lists it (retired)."""
-    releases = await Releases.read(upstreams)
+async def document(
+    upstreams: Upstreams, name: str, releases: Releases | None = None
+) -> PackageDocument | None:
+    """One package's document; ``None`` when no active release lists it (retired).
+
+    ``releases``, when the caller reads several packages, saves asking bodhi for each.
+    """
+    if releases is None:
+        releases = await Releases.read(upstreams)
     answers = await upstreams.koji.batch(
         [koji.calls.list_tag_packages(tag, prefix=name) for tag in releases.tags]
     )

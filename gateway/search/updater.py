@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from clients import Upstreams
 from gateway.invalidation import messages
 from gateway.search.port import SearchIndex
-from gateway.search.source import document
+from gateway.search.source import Releases, document
 
 __all__ = ["SearchUpdater"]
 
@@ -39,10 +39,11 @@ class SearchUpdater:
         if not names:
             return
         limit = asyncio.Semaphore(CONCURRENCY)
+        releases = await Releases.read(self.upstreams)
 
         async def read(name: str) -> None:
             async with limit:
-                found = await document(self.upstreams, name)
+                found = await document(self.upstreams, name, releases)
             if found is None:
                 await self.index.remove([name])
                 self.removed += 1
