@@ -80,7 +80,7 @@ class Upstreams:
         upstream_timeout_s: float = 10.0,
         connect_timeout_s: float | None = None,
         max_connections: int = 20,
-        max_keepalive_connections: int = 10,
+        max_keepalive_connections: int | None = None,
         retry: RetryPolicy | None = None,
         koji_max_batch: int = 500,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -90,11 +90,18 @@ class Upstreams:
         ``upstream_timeout_s`` bounds each phase of one request (connect, write, read and
         the wait for a pooled connection; ``connect_timeout_s`` overrides the
         first); ``retry`` says how often an idempotent call is tried.
+
+        ``max_keepalive_connections`` defaults to ``max_connections``: httpcore closes an
+        idle connection whenever the pool holds more connections (idle or not) than that
+        limit, so a lower one makes a busy pool open and close TCP connections all the time.
         """
         connect = upstream_timeout_s if connect_timeout_s is None else connect_timeout_s
         timeout = httpx.Timeout(upstream_timeout_s, connect=connect)
         limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_keepalive_connections
+            max_connections=max_connections,
+            max_keepalive_connections=(
+                max_connections if max_keepalive_connections is None else max_keepalive_connections
+            ),
         )
         async with AsyncExitStack() as stack:
 

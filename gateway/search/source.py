@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: The bodhi states of releases people still search in.
 ACTIVE_STATES = ("current", "pending", "frozen")
 #: mdapi requests in flight at once during a reindex.
-CONCURRENCY = 32
+CONCURRENCY = 20
 
 
 class Releases:
