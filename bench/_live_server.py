@@ -110,7 +110,7 @@ class BaselineView(GraphQL[Context, None]):
     ) -> Context:
         context = self._hub().context()
         assert isinstance(context, Context)
-        values = {item.name: getattr(context, item.name) for item in fields(context)}
+        values = {item.name: getattr(context, item.name) for item in fields(context) if item.init}
         return CountingContext(**{**values, "request": request})
 
 

@@ -29,6 +29,7 @@ from gateway.invalidation.feed import ChangeFeed, RedisFeed
 from gateway.invalidation.store import FieldCache
 from gateway.resolvers.cached import CacheStats, FieldReads
 from gateway.resolvers.loaders import Loaders
+from gateway.responses import ResponseCache
 from gateway.schema.schema import build_schema
 from gateway.search.port import SearchIndex
 from gateway.search.service import PackageSearch
@@ -41,6 +42,7 @@ from gateway.view import GraphQLView
 class _State:
     upstreams: Upstreams | None = None
     reads: FieldReads | None = None
+    responses: ResponseCache | None = None
     hub: Hub | None = None
     search: PackageSearch | None = None
 
@@ -55,8 +57,8 @@ class _State:
     def package_search(self) -> PackageSearch | None:
         return self.search
 
-    def loaders(self, stats: CacheStats) -> Loaders:
-        return Loaders.of(self.require(), self.reads, stats)
+    def response_cache(self) -> ResponseCache | None:
+        return self.responses
 
     def live_hub(self) -> Hub:
         if self.hub is None:
@@ -98,6 +100,8 @@ def create_app(
                 stack.push_async_callback(store.close)
             if store is not None:
                 state.reads = FieldReads(store, wait_s=settings.stale_wait_s)
+                if settings.response_cache_bytes:
+                    state.responses = ResponseCache(store, max_bytes=settings.response_cache_bytes)
             state.search = PackageSearch(search or search_index(settings))
             await state.search.start(state.upstreams, build_if_empty=settings.search_build_on_start)
             stack.push_async_callback(state.search.close)
@@ -121,10 +125,7 @@ def create_app(
             live = Live(changes, live_loaders) if changes is not None else None
 
             def context() -> Context:
-                stats = CacheStats()
-                return Context(
-                    loaders=live_loaders(stats), cache=stats, live=live, search=state.search
-                )
+                return Context(make_loaders=live_loaders, live=live, search=state.search)
 
             state.hub = Hub(schema, context)
             stack.push_async_callback(state.hub.close)
@@ -136,7 +137,7 @@ def create_app(
             if lifespan is not None:
                 await stack.enter_async_context(lifespan(app))
             yield
-        state.upstreams = state.reads = state.hub = state.search = None
+        state.upstreams = state.reads = state.responses = state.hub = state.search = None
 
     ide_page = None
     routes: list[BaseRoute] = []
@@ -148,7 +149,12 @@ def create_app(
             return graphiql_page("/graphql", assets)
 
     view = GraphQLView(
-        schema, state.require, state.field_reads, state.package_search, ide_page=ide_page
+        schema,
+        state.require,
+        state.field_reads,
+        state.package_search,
+        state.response_cache,
+        ide_page=ide_page,
     )
     limits = Limits(
         init_timeout_s=settings.ws_init_timeout_s,
@@ -168,7 +174,16 @@ def create_app(
                 "results": hub.results,
                 "dropped": hub.dropped,
             }
-        return JSONResponse({"status": "ok", "live": live})
+        responses = state.responses
+        replayed = None
+        if responses is not None:
+            replayed = {
+                "kept": len(responses),
+                "bytes": responses.bytes,
+                "replays": responses.replays,
+                "refusals": responses.refusals,
+            }
+        return JSONResponse({"status": "ok", "live": live, "responses": replayed})
 
     routes += [
         Route("/graphql", view, methods=["GET", "POST"]),

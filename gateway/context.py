@@ -33,13 +33,27 @@ class Live:
 
 @dataclass
 class Context:
-    loaders: Loaders
+    """What an operation's resolvers share.
+
+    Its dataloaders are made on first use, from ``make_loaders`` and the operation's
+    :attr:`cache` stats: an operation answered without executing it needs none.
+    """
+
+    make_loaders: LoadersFactory
     cache: CacheStats = field(default_factory=CacheStats)
     request: Request | WebSocket | None = None
     response: Response | None = None
     extensions: dict[str, object] = field(default_factory=dict)
     live: Live | None = None
     search: PackageSearch | None = None
+    _loaders: Loaders | None = field(default=None, init=False, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        """This operation's dataloaders (for a live operation: of its current change)."""
+        if self._loaders is None:
+            self._loaders = self.make_loaders(self.cache)
+        return self._loaders
 
     async def changes(
         self, wanted: Callable[[Change], bool], *, resync: bool = False
@@ -60,7 +74,7 @@ class Context:
                 if isinstance(item, Change) and not wanted(item):
                     continue
                 self.cache = CacheStats()
-                self.loaders = self.live.loaders(self.cache)
+                self._loaders = self.live.loaders(self.cache)
                 yield item
         finally:
             subscription.close()

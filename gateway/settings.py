@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     memory_cache_bytes: int = Field(
         default=512 * 2**20, gt=0, description="budget of the in-process field cache"
     )
+    response_cache_bytes: int = Field(
+        default=64 * 2**20,
+        ge=0,
+        description="budget of the answers replayed while their entries hold (0: off)",
+    )
     live_window_s: float = Field(
         default=7 * 86_400, gt=0, description="entries read this recently are refilled on events"
     )

@@ -39,11 +39,36 @@ V = TypeVar("V")
 
 @dataclass
 class CacheStats:
-    """Field-cache reads of one operation: ``extensions.cache`` of its response."""
+    """Field-cache reads of one operation: ``extensions.cache`` of its response.
+
+    It also remembers which entries the operation's answer was made of (each key with the
+    clock of the fill that wrote the entry it read), so the whole answer can be kept and
+    replayed while every one of those entries is unchanged
+    (:class:`gateway.responses.ResponseCache`). An answer made of anything else — a value
+    another request's fill handed over, the search index — is not :attr:`replayable`.
+    """
 
     hits: int = 0
     misses: int = 0
     stale: int = 0
+    #: The fresh entries read: key -> the clock they were filled under.
+    entries: dict[str, int] = field(default_factory=dict)
+    #: Whether every value read came from one of :attr:`entries`.
+    only_entries: bool = True
+
+    def hit(self, key: str, entry: Entry) -> None:
+        """A fresh entry was read."""
+        self.hits += 1
+        self.entries[key] = entry.clock
+
+    def outside(self) -> None:
+        """A value was read from somewhere other than a field-cache entry."""
+        self.only_entries = False
+
+    @property
+    def replayable(self) -> bool:
+        """Whether the operation's answer follows from :attr:`entries` alone."""
+        return self.only_entries and not self.misses and not self.stale
 
     def as_dict(self) -> dict[str, int]:
         return {"hits": self.hits, "misses": self.misses, "stale": self.stale}
@@ -103,7 +128,7 @@ class _Batch(Generic[K, V]):
         for index, entry in enumerate(entries):
             if entry is not None and not entry.stale:
                 out[index] = self.kind.decode(entry.value)
-                self.stats.hits += 1
+                self.stats.hit(names[index], entry)
             else:
                 todo.append(index)
         if todo:
@@ -140,6 +165,7 @@ class _Batch(Generic[K, V]):
             if data is not None:
                 results[index] = self.kind.decode(data)
                 self.stats.hits += 1
+                self.stats.outside()  # another request's fill: no entry to check it against
             else:  # the other fill failed: try on our own
                 await self._fill_mine(batch, [index])
         return [results[index] for index in range(len(batch.keys))]
@@ -177,7 +203,7 @@ class _Batch(Generic[K, V]):
             for index, entry in zip(pending, looked, strict=True):
                 if entry is not None and not entry.stale:
                     batch.results[index] = self.kind.decode(entry.value)
-                    self.stats.hits += 1
+                    self.stats.hit(batch.names[index], entry)
                 else:
                     still.append(index)
             pending = still

@@ -98,6 +98,7 @@ class Query:
             raise BadInputError("query must not be empty")
         if len(text) > MAX_QUERY:
             raise BadInputError(f"query must be at most {MAX_QUERY} characters")
+        info.context.cache.outside()  # the index and koji's listing are not field-cache entries
         search = info.context.search
         if search is not None and search.ready:
             result = await search.index.search(

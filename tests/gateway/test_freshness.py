@@ -127,6 +127,9 @@ def test_after_an_event_the_same_query_is_fresh_from_the_cache(pair: Pair, kind:
     warm = pair.query(pair.http, name, after)
     assert warm["extensions"]["cache"]["misses"] == 0
     assert warm["data"] == before["data"]
+    replayed = pair.query(pair.http, name, after)  # the warm answer, kept
+    assert replayed["extensions"]["cache"].get("replayed") is True
+    assert replayed["data"] == warm["data"]
 
     event = pair.sim.post("/_sim/events", json={"type": kind, "package": name})
     assert event.status_code == 200, event.text
@@ -141,6 +144,13 @@ def test_after_an_event_the_same_query_is_fresh_from_the_cache(pair: Pair, kind:
     assert after_event["data"] == truth["data"]
     if kind in ("build", "build_failed", "bug", "owner"):
         assert after_event["data"] != before["data"]
+        # the event ended the replay of the old answer: this one was executed anew
+        assert "replayed" not in after_event["extensions"]["cache"]
+    assert pair.sim.delete("/_sim/stats").status_code == 204
+    again = pair.query(pair.http, name, after)
+    assert again["data"] == truth["data"]
+    assert again["extensions"]["cache"].get("replayed") is True
+    assert pair.upstream_requests() == {}
 
 
 def _cursor_of(pair: Pair, name: str) -> str:
@@ -189,3 +199,26 @@ def test_an_upstream_outage_serves_the_last_known_value_marked_stale(pair: Pair)
     finally:
         assert pair.sim.post("/_sim/faults", json={"profile": "none"}).status_code == 200
     pair.settle(timeout=30)
+
+
+def test_a_replayed_answer_is_the_executed_one_byte_for_byte(pair: Pair) -> None:
+    name = list(pair.world.packages)[5]
+    params = {"query": PAGE, "variables": f'{{"name": "{name}"}}'}
+    pair.http.get("/graphql", params=params)  # fills the cache
+    executed = pair.http.get("/graphql", params=params)
+    replayed = pair.http.get("/graphql", params=params)
+    assert b'"replayed":true' in replayed.content
+    assert b'"replayed"' not in executed.content
+    assert replayed.json()["data"] == executed.json()["data"]
+    tag = replayed.headers["etag"]
+    unchanged = pair.http.get("/graphql", params=params, headers={"if-none-match": tag})
+    assert unchanged.status_code == 304
+
+
+def test_search_answers_are_not_replayed(pair: Pair) -> None:
+    query = "query($q: String!) { search(query: $q) { nodes { name } } }"
+    prefix = list(pair.world.packages)[7][:3]
+    for _ in range(3):
+        body = pair.http.post("/graphql", json={"query": query, "variables": {"q": prefix}}).json()
+        assert body["data"]["search"]["nodes"], body
+        assert "replayed" not in body["extensions"]["cache"]
