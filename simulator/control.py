@@ -3,9 +3,10 @@
 ``POST /_sim/events`` performs one mutation of the world and answers what changed
 and which bus messages it published: ``{"type": <kind>, "package": <name>, ...}``
 with a kind of :data:`~simulator.mutations.ALL_KINDS` (``build``, ``build_failed``,
-``update``, ``bug``, ``owner``, ``repo``, ``package``, ``retire``); ``package`` also
-reads ``summary``, ``description``, ``subpackages`` and ``owner``, ``retire`` reads
-``branches`` and ``reason``. The answer is ``{type, package, changed, message_ids,
+``update``, ``bug``, ``owner``, ``repo``, ``package``, ``retire``, ``describe``);
+``package`` also reads ``summary``, ``description``, ``subpackages`` and ``owner``,
+``retire`` reads ``branches`` and ``reason``, ``describe`` reads ``summary`` and
+``description`` (one at least). The answer is ``{type, package, changed, message_ids,
 topics}``; a malformed request or option is a 400, an unknown package a 404, a
 mutation that cannot happen (a name that exists, a package already retired) a 409.
 ``GET /_sim/stats`` returns the request counts
@@ -76,6 +77,28 @@ def routes(simulation: Simulation) -> list[BaseRoute]:
             return _error(409, str(exc))
         return JSONResponse(result.to_json())
 
+    async def post_rebuild(request: Request) -> Response:
+        # releng's mass rebuild: {"count": N} and/or {"packages": [names]}; 3 messages a build
+        data = await _json_object(request)
+        if isinstance(data, JSONResponse):
+            return data
+        count, packages = data.get("count"), data.get("packages")
+        if set(data) - {"count", "packages"} or (count is None and packages is None):
+            return _error(400, "give count (a positive integer) and/or packages (names)")
+        if count is not None and (type(count) is not int or not 1 <= count <= 1_000_000):
+            return _error(400, "count must be an integer from 1 to 1000000")
+        if packages is not None and (
+            not isinstance(packages, list)
+            or not packages
+            or not all(isinstance(name, str) and name for name in packages)
+        ):
+            return _error(400, "packages must be a non-empty list of package names")
+        try:
+            result = await simulation.mutator.mass_rebuild(count=count, packages=packages)
+        except UnknownPackageError as exc:
+            return _error(404, f"unknown package: {exc}")
+        return JSONResponse(result.to_json())
+
     async def get_stats(request: Request) -> Response:
         return JSONResponse(simulation.stats.snapshot())
 
@@ -112,6 +135,7 @@ def routes(simulation: Simulation) -> list[BaseRoute]:
 
     return [
         Route("/_sim/events", post_event, methods=["POST"]),
+        Route("/_sim/rebuild", post_rebuild, methods=["POST"]),
         Route("/_sim/stats", get_stats, methods=["GET"]),
         Route("/_sim/stats", reset_stats, methods=["DELETE"]),
         Route("/_sim/faults", get_faults, methods=["GET"]),

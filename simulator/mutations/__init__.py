@@ -30,6 +30,9 @@ read the request's options:
 - ``retire``: the package is retired in rawhide (or the ``branches`` given, with a
   ``reason``): the ``dead.package`` commit, koji's block in each branch's tag, mdapi
   announcing it gone.
+- ``describe``: the package gets a new ``summary`` and/or ``description`` (options): its
+  rawhide build goes through gating, then mdapi announces the repository update, and
+  only then does the package's text change.
 
 :meth:`Mutator.mass_rebuild` rebuilds many packages as releng does, fast.
 
@@ -38,7 +41,7 @@ The package holds one module per concept: :mod:`~.result` (results and errors),
 :mod:`~.builds` (koji), :mod:`~.updates` (bodhi), :mod:`~.bugs` (Bugzilla and the
 ``bug`` kind), :mod:`~.rawhide` (``build``, ``build_failed``), :mod:`~.branched`
 (``update``), :mod:`~.ownership` (``owner``), :mod:`~.repos` (``repo``),
-:mod:`~.lifecycle` (``package``, ``retire``) with :mod:`~.notices` (the messages only
+:mod:`~.lifecycle` (``package``, ``retire``, ``describe``) with :mod:`~.notices` (the messages only
 they publish), :mod:`~.rebuild` (the mass rebuild) and :mod:`~.mutator` (the facade).
 """
 

@@ -1,4 +1,4 @@
-"""The ``package`` and ``retire`` mutations: a source package enters Fedora, or leaves it.
+"""The ``package``, ``retire`` and ``describe`` mutations: a package enters, leaves, changes.
 
 ``package`` lives a new package's first days as Fedora does: dist-git creates the
 ``rpms/<name>`` project for the requester (``pagure.project.new``), koji adds the
@@ -15,6 +15,12 @@ then shows it ``blocked``, and the tag's builds of it drop out of
 (``mdapi.repo.update``). A package retired in rawhide cannot be built any more
 (:func:`~simulator.mutations.builds.check_open`); one retired in a branched release
 gets no new update there.
+
+``describe`` gives a package a new ``Summary`` and/or ``%description``: the packager's
+rawhide build of the new spec goes through koji and rawhide's gating like any
+``build``, and mdapi, reading the next compose, announces the repository update
+(``mdapi.repo.update``). Only then does the package's text change: mdapi reads
+composes, not koji, so until that step it still serves the old text.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from simulator.catalog.detail import binaries, description, family
 from simulator.catalog.model import Package, Release, Subpackage
 from simulator.messages import Message
 from simulator.mutations import notices
-from simulator.mutations.builds import Builds
+from simulator.mutations.builds import Builds, check_open
 from simulator.mutations.context import SERVICE_ACCOUNTS, MutationContext
 from simulator.mutations.rawhide import RawhideBuilds
 from simulator.mutations.result import (
@@ -45,6 +51,7 @@ __all__ = ["Lifecycle"]
 #: The options each kind reads from the request (besides ``type`` and ``package``).
 PACKAGE_OPTIONS = frozenset({"summary", "description", "subpackages", "owner"})
 RETIRE_OPTIONS = frozenset({"branches", "reason"})
+DESCRIBE_OPTIONS = frozenset({"summary", "description"})
 
 DEFAULT_REASON = "Retired: no longer maintained"
 
@@ -60,7 +67,7 @@ _ROLE_SUMMARIES = {
 
 
 class Lifecycle:
-    """New packages and retirements: dist-git, koji's package lists and mdapi."""
+    """New packages, retirements and new descriptions: dist-git, koji's package lists, mdapi."""
 
     def __init__(self, context: MutationContext, builds: Builds, rawhide: RawhideBuilds) -> None:
         self.context = context
@@ -255,6 +262,54 @@ class Lifecycle:
             messages.repo_update(release.branch, names, rawhide=release.is_rawhide)
             for release in releases
         ]
+
+    # -- describe -------------------------------------------------------------------------
+
+    def describe(
+        self, name: str, options: Mapping[str, Any], result: MutationResult
+    ) -> list[Stage]:
+        """The ``describe`` mutation: a rawhide build of the new spec, then mdapi's update."""
+        _known(options, DESCRIBE_OPTIONS)
+        summary, text = _text(options, "summary"), _text(options, "description")
+        if summary is None and text is None:
+            raise InvalidOptionsError("describe needs a summary or a description")
+        package = self.world.packages.get(name)
+        if package is None:
+            raise UnknownPackageError(name)
+        rawhide = self.world.rawhide
+        check_open(self.world, package, rawhide)
+        changes = [what for what, given in (("summary", summary), ("description", text)) if given]
+        build = self.builds.new_build(
+            package, rawhide, target="rawhide", changelog=f"Update {' and '.join(changes)}"
+        )
+        record_build(result, build)
+        return [
+            *self.rawhide.gated(build, result),
+            lambda: self._redescribed(package, summary, text, result),
+        ]
+
+    def _redescribed(
+        self, package: Package, summary: str | None, text: str | None, result: MutationResult
+    ) -> list[Message]:
+        """mdapi reads the compose with the new build: the package's text changes now."""
+        if text is None and package.description is None:
+            # the old %description stays; only the generated one would follow the summary
+            package.description = description(self.world.seed, package)
+        if summary is not None:
+            for sub in package.subpackages:
+                if sub.summary == package.summary:  # %{summary} in the sub-package's section
+                    sub.summary = summary
+            package.summary = summary
+        if text is not None:
+            package.description = text
+        names = _repo_names(package)
+        result.changed.update(
+            summary=package.summary,
+            description=package.description,
+            branch="rawhide",
+            packages=names,
+        )
+        return [messages.repo_update("rawhide", names, rawhide=True)]
 
 
 # -- options --------------------------------------------------------------------------------

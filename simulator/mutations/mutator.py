@@ -6,8 +6,8 @@ steps in order under a per-package lock, with ``step_delay`` between steps and
 
 :data:`KINDS` are the events that happen to a live package (any of them applies to
 any live package, which the event stream and the tests rely on);
-:data:`LIFECYCLE_KINDS` make a package (``package``, whose name must be new) or end
-one (``retire``), and read the request's options.
+:data:`LIFECYCLE_KINDS` make a package (``package``, whose name must be new), end
+one (``retire``) or describe it anew (``describe``), and read the request's options.
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ log = logging.getLogger(__name__)
 
 #: The events that happen to a live package.
 KINDS = ("build", "build_failed", "update", "bug", "owner", "repo")
-#: A package enters Fedora (``package``) or leaves it (``retire``).
-LIFECYCLE_KINDS = ("package", "retire")
+#: A package enters Fedora (``package``), leaves it (``retire``) or gets a new text
+#: (``describe``).
+LIFECYCLE_KINDS = ("package", "retire", "describe")
 #: Every kind :meth:`Mutator.apply` performs.
 ALL_KINDS = KINDS + LIFECYCLE_KINDS
 
@@ -87,7 +88,11 @@ class Mutator:
             "repo": RepoRefreshes(self._context).repo,
         }
         lifecycle = Lifecycle(self._context, builds, rawhide)
-        self._plans: dict[str, Plan] = {"package": lifecycle.package, "retire": lifecycle.retire}
+        self._plans: dict[str, Plan] = {
+            "package": lifecycle.package,
+            "retire": lifecycle.retire,
+            "describe": lifecycle.describe,
+        }
 
     # -- the entry points ------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ Errors::
 
 A mutation kind is a :data:`Life`: given the package and the result to fill in, it
 returns the :data:`Stage` callables the mutator runs in order, each changing the
-world and returning the messages that announce the change. The kinds that make or
-end a package (``package``, ``retire``) are each a :data:`Plan` instead: it gets the
-name, which need not exist yet, and the request's options.
+world and returning the messages that announce the change. The kinds that make, end
+or describe a package (``package``, ``retire``, ``describe``) are each a :data:`Plan`
+instead: it gets the name, which need not exist yet, and the request's options.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ __all__ = [
 Stage = Callable[[], list[Message]]
 #: A mutation kind: the steps it takes for a package (planning may already change the world).
 Life = Callable[[Package, "MutationResult"], list[Stage]]
-#: A kind that makes or ends a package: its steps for a name and the request's options.
+#: A kind that reads the request's options: its steps for a name and those options.
 Plan = Callable[[str, Mapping[str, Any], "MutationResult"], list[Stage]]
 
 

@@ -101,6 +101,41 @@ def test_a_new_package_is_found_without_a_reindex(system: Searching) -> None:
     assert name in [hit["name"] for hit in system.search("sorbet inventories")["nodes"]]
 
 
+def test_a_new_description_is_found_without_a_reindex(system: Searching) -> None:
+    """Only mdapi's repository update says so: no dist-git message names the package."""
+    name = next(
+        n
+        for n in sorted(system.world.packages)[13:]
+        if not system.world.packages[n].retired
+        and system.sim.get(f"/mdapi/rawhide/srcpkg/{n}").status_code == 200
+    )
+    index = system.gateway.state.search.index
+
+    def names(text: str) -> list[str]:
+        return [hit["name"] for hit in system.search(text)["nodes"]]
+
+    def summary() -> str:
+        found = asyncio.run(index.get(name))
+        assert found is not None
+        return found.summary
+
+    assert name not in names("zyxquorbant")
+    system.event("describe", package=name, description="Renders zyxquorbant lattices.")
+    system.wait_for(lambda: name in names("zyxquorbant"), timeout=20)
+    first = system.search("zyxquorbant")["nodes"][0]
+    assert (first["name"], first["matched"]) == (name, "text")
+
+    system.event(
+        "describe",
+        package=name,
+        summary="Plots flimbergast curves",
+        description="Draws flimbergast charts.",
+    )
+    system.wait_for(lambda: name in names("flimbergast"), timeout=20)
+    assert name not in names("zyxquorbant")  # the old description is gone from the index
+    assert summary() == "Plots flimbergast curves"
+
+
 def test_a_new_owner_reaches_the_index(system: Searching) -> None:
     name = sorted(system.world.packages)[11]
     index = system.gateway.state.search.index

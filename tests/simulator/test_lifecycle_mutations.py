@@ -1,4 +1,5 @@
-"""A package enters Fedora (``package``) and leaves it (``retire``), seen over real HTTP.
+"""A package enters Fedora (``package``), leaves it (``retire``) and is described anew
+(``describe``), seen over real HTTP.
 
 Each test serves a fresh world, mutates it through the control API and reads the
 upstreams as clients do: koji over XML-RPC with Fedora's ``koji`` library, mdapi and
@@ -10,6 +11,7 @@ each one as the event the invalidation worker acts on.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +29,14 @@ from simulator.catalog.detail import family
 from simulator.catalog.loader import generated_world
 from simulator.catalog.model import Package, Release
 from simulator.messages import Message
-from simulator.mutations import ALL_KINDS, KINDS, LIFECYCLE_KINDS
+from simulator.mutations import ALL_KINDS, KINDS, LIFECYCLE_KINDS, MutationResult
+from simulator.mutations.bugs import Bugs
+from simulator.mutations.builds import Builds
+from simulator.mutations.context import MutationContext
+from simulator.mutations.lifecycle import Lifecycle
 from simulator.mutations.notices import SCHEMAS
+from simulator.mutations.rawhide import RawhideBuilds
+from simulator.mutations.updates import Updates
 from simulator.world import World
 from tests.conftest import TEST_WORLD_SIZE, LiveServer, free_port
 from tests.simulator.test_messages import assert_fedora_message
@@ -161,7 +169,7 @@ def check_schemas(batch: list[Message]) -> None:
 
 
 def test_the_lifecycle_kinds_are_kinds_of_the_control_api() -> None:
-    assert LIFECYCLE_KINDS == ("package", "retire")
+    assert LIFECYCLE_KINDS == ("package", "retire", "describe")
     assert ALL_KINDS == KINDS + LIFECYCLE_KINDS
     assert not set(KINDS) & set(LIFECYCLE_KINDS)
 
@@ -439,6 +447,102 @@ def test_a_package_retired_only_in_a_branched_release_still_builds_in_rawhide(si
     assert sim.event("retire", package.name)["changed"]["retired"] is True
 
 
+# -- describe -------------------------------------------------------------------------------
+
+
+def lifecycle(world: World) -> Lifecycle:
+    """The life-cycle kinds as the mutator composes them, to run a plan one step at a time."""
+    context = MutationContext(world, random.Random(1))
+    builds = Builds(context)
+    updates = Updates(context, builds, Bugs(context, builds))
+    return Lifecycle(context, builds, RawhideBuilds(context, builds, updates))
+
+
+def test_mdapi_serves_a_new_description_only_from_the_last_step(sim: Sim) -> None:
+    package = live_package(sim.world)
+    name = package.name
+    old = sim.mdapi(f"/rawhide/srcpkg/{name}")
+    assert old is not None
+    result = MutationResult("describe", name)
+    text = "Zorblax blaxes zorbs.\n\nIt is described anew."
+    options = {"summary": "Zorbs, described anew", "description": text}
+    *gating, announced = lifecycle(sim.world).describe(name, options, result)
+    for stage in gating:  # koji and bodhi: mdapi reads composes, not koji
+        stage()
+        served = sim.mdapi(f"/rawhide/srcpkg/{name}")
+        assert served is not None
+        assert (served["summary"], served["description"]) == (old["summary"], old["description"])
+    assert served["release"] == result.changed["nvr"].rsplit("-", 1)[1]  # the new build, served
+    (message,) = announced()
+    assert message.topic == "mdapi.repo.update"
+    served = sim.mdapi(f"/rawhide/srcpkg/{name}")
+    assert served is not None
+    assert (served["summary"], served["description"]) == ("Zorbs, described anew", text)
+    binary = sim.mdapi(f"/rawhide/pkg/{name}")
+    assert binary is not None
+    assert (binary["summary"], binary["description"]) == ("Zorbs, described anew", text)
+
+
+def test_a_description_is_built_gated_and_announced_by_mdapi(sim: Sim) -> None:
+    package = live_package(sim.world)
+    name, tag = package.name, rawhide_tag(sim.world)
+    before = sim.mdapi(f"/rawhide/srcpkg/{name}")
+    assert before is not None
+    answer = sim.event("describe", name, description="A zorb blaxer, described anew.")
+    changed = answer["changed"]
+    topics = answer["topics"]
+    assert topics[:2] == ["buildsys.build.state.change"] * 2
+    assert "bodhi.update.requirements_met.stable" in topics  # the build is gated
+    assert topics[-1] == "mdapi.repo.update"
+    assert topics.count("mdapi.repo.update") == 1
+    batch = sim.messages(answer)
+    check_schemas(batch)
+    assert (changed["state"], changed["target"], changed["branch"]) == (
+        "COMPLETE",
+        "rawhide",
+        "rawhide",
+    )
+    assert changed["summary"] == before["summary"]  # not given: unchanged
+    assert changed["description"] == "A zorb blaxer, described anew."
+    assert name in changed["packages"]
+
+    # koji: the new build is rawhide's latest, its changelog says why
+    (latest,) = sim.koji.getLatestBuilds(tag, package=name)
+    assert latest["nvr"] == changed["nvr"]
+    assert batch[0].body["build_id"] == changed["build_id"]
+    update = sim.http.get(f"/bodhi/updates/{changed['update']}").json()["update"]
+    assert "Update description" in update["notes"]
+
+    # mdapi: the new build with the new description, the summary as it was
+    after = sim.mdapi(f"/rawhide/srcpkg/{name}")
+    assert after is not None
+    assert (after["summary"], after["description"]) == (
+        before["summary"],
+        "A zorb blaxer, described anew.",
+    )
+    assert f"{name}-{after['version']}-{after['release']}" == changed["nvr"]
+
+    repo = batch[-1]
+    assert repo.body["name"] == "rawhide"
+    assert repo.body["packages"] == changed["packages"]
+    event = gateway_event(repo)
+    assert isinstance(event, RepoUpdated)
+    assert (event.branch, name in event.package_names) == ("rawhide", True)
+
+
+def test_a_new_summary_keeps_the_description(sim: Sim) -> None:
+    package = live_package(sim.world)
+    name = package.name
+    before = sim.mdapi(f"/rawhide/srcpkg/{name}")
+    assert before is not None
+    answer = sim.event("describe", name, summary="  Blaxes zorbs  ")
+    assert answer["changed"]["summary"] == "Blaxes zorbs"
+    assert answer["changed"]["description"] == before["description"]
+    after = sim.mdapi(f"/rawhide/srcpkg/{name}")
+    assert after is not None
+    assert (after["summary"], after["description"]) == ("Blaxes zorbs", before["description"])
+
+
 # -- refusals -------------------------------------------------------------------------------
 
 
@@ -512,3 +616,39 @@ def test_an_orphan_is_retired_by_releng(sim: Sim) -> None:
     assert answer["changed"]["agent"] == "releng"
     (commit, *_) = sim.messages(answer)
     assert commit.body["agent"] == "releng"
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({}, "needs a summary or a description"),
+        ({"summary": ""}, "summary must be"),
+        ({"summary": 3}, "summary must be"),
+        ({"description": " \n"}, "description must be"),
+        ({"description": ["text"]}, "description must be"),
+        ({"sumary": "typo"}, "unknown options: sumary"),
+        ({"summary": "Zorbs", "subpackages": []}, "unknown options: subpackages"),
+    ],
+)
+def test_malformed_describe_requests_are_refused(
+    sim: Sim, options: dict[str, Any], words: str
+) -> None:
+    package = live_package(sim.world)
+    before = sim.koji.getLatestBuilds(rawhide_tag(sim.world), package=package.name)
+    response = sim.post("describe", package.name, **options)
+    assert response.status_code == 400, response.text
+    assert words in response.json()["error"]
+    assert sim.koji.getLatestBuilds(rawhide_tag(sim.world), package=package.name) == before
+
+
+def test_an_unknown_or_retired_package_cannot_be_described(sim: Sim) -> None:
+    response = sim.post("describe", "no-such-package", summary="Zorbs")
+    assert response.status_code == 404
+    assert response.json()["error"] == "no-such-package"
+    package = live_package(sim.world)
+    sim.event("retire", package.name)
+    summary = package.summary
+    response = sim.post("describe", package.name, summary="Zorbs")
+    assert response.status_code == 409, response.text
+    assert "retired" in response.json()["error"]
+    assert package.summary == summary

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 from simulator.catalog.detail.index import WorldIndex
+from simulator.catalog.detail.naming import binaries
 from simulator.catalog.detail.package import PackageDetail
 from simulator.catalog.detail.records import KINDS, Binary, Repo
 from simulator.catalog.detail.relations import Relations
@@ -20,14 +21,15 @@ __all__ = ["RepositoryDetail"]
 class RepositoryDetail:
     """Lazily materialized repository detail of one world, with a small LRU of answers.
 
-    Answers are keyed by (package, build, branch, repository, source), so a build moving
-    into another repository is picked up on the next request without any invalidation.
+    Answers are keyed by (package, build, branch, repository, source) and the package's
+    text, so a build moving into another repository, or a package described anew (the
+    ``describe`` mutation), is picked up on the next request without any invalidation.
     """
 
     def __init__(self, world: World, *, cache_size: int = 256) -> None:
         self.world = world
         self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[int, int, str, str, bool], PackageDetail] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], PackageDetail] = OrderedDict()
         self._lock = threading.RLock()
         self._index: WorldIndex | None = None
 
@@ -59,12 +61,13 @@ class RepositoryDetail:
     def detail(
         self, package: Package, repo: Repo, build: Build, *, remember: bool = True
     ) -> PackageDetail:
-        key = (package.id, build.id, repo.branch, repo.kind, repo.source)
+        key = (package.id, build.id, repo.branch, repo.kind, repo.source, *_text(package))
         with self._lock:
             found = self._cache.get(key)
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
+            self._current_specs(package)
         made = PackageDetail(
             self, package, repo, build, Relations(self.index, self.world.seed, package)
         )
@@ -135,6 +138,20 @@ class RepositoryDetail:
 
     # -- helpers
 
+    def _current_specs(self, package: Package) -> None:
+        """The index's binaries of ``package`` with their current summaries.
+
+        The index is remade only when the world gains packages; a new summary keeps every
+        binary's name and role, so replacing this package's entry is enough.
+        """
+        specs = self.index.specs
+        known = specs.get(package.id)
+        if known is None:
+            return
+        fresh = binaries(package)
+        if fresh != known and [s.name for s in fresh] == [s.name for s in known]:
+            specs[package.id] = fresh
+
     def _owner(self, binary: str) -> Package | None:
         package_id = self.index.binary_owner.get(binary)
         return self.world.packages_by_id.get(package_id) if package_id is not None else None
@@ -151,6 +168,11 @@ class RepositoryDetail:
             for binary in detail.binaries:
                 if any(dep.name == name for dep in binary.dependencies[kind]):
                     yield detail, binary
+
+
+def _text(package: Package) -> tuple[str, str | None, tuple[str, ...]]:
+    """What a package's answers say of it: summaries and description."""
+    return package.summary, package.description, tuple(s.summary for s in package.subpackages)
 
 
 def _index_key(name: str) -> str:
