@@ -9,13 +9,14 @@ import strawberry
 from clients import koji
 from gateway.context import Info
 from gateway.errors import BadInputError
+from gateway.resolvers.channels import ACTIVE_STATES
 from gateway.resolvers.pages import MAX_FIRST, Page, Window
-from gateway.resolvers.prefetch import prefetch_builds, prefetch_license
+from gateway.resolvers.prefetch import prefetch_packages
 from gateway.schema.types.bug import Bug
 from gateway.schema.types.build import Build
 from gateway.schema.types.connection import PageInfo
 from gateway.schema.types.package import Package
-from gateway.schema.types.release import ACTIVE_STATES, Release
+from gateway.schema.types.release import Release
 from gateway.schema.types.search import PackageSearchConnection, PackageSearchHit
 from gateway.schema.types.update import Update
 from gateway.schema.types.user import User
@@ -30,8 +31,7 @@ MAX_QUERY = 200
 class Query:
     @strawberry.field(description="A source package by name; null when koji does not know it.")
     async def package(self, info: Info, name: str) -> Package | None:
-        prefetch_builds(info, [name])
-        prefetch_license(info, [name])
+        await prefetch_packages(info, [name])
         package_id = await info.context.loaders.package_id.load(name)
         return Package(name=name) if package_id is not None else None
 
@@ -39,8 +39,7 @@ class Query:
     async def packages(self, info: Info, names: list[str]) -> list[Package | None]:
         if len(names) > MAX_NAMES:
             raise BadInputError(f"at most {MAX_NAMES} names, not {len(names)}")
-        prefetch_builds(info, names)
-        prefetch_license(info, names)
+        await prefetch_packages(info, names)
         ids = await info.context.loaders.package_id.load_many(names)
         return [Package(name=n) if i is not None else None for n, i in zip(names, ids, strict=True)]
 

@@ -257,6 +257,34 @@ def test_fifty_package_pages_cost_one_request_per_upstream(
         assert [u["alias"] for u in package["updates"]["nodes"]] == [u.alias for u in updates]
 
 
+WHOLE_PAGE = """query($n: String!, $first: Int, $open: Boolean, $state: BuildState) {
+  package(name: $n) {
+    name summary description url subpackages orphaned maintainers { name }
+    latestBuilds { tag build { nvr } } versions { release { name } stable testing }
+    builds(first: $first, state: $state) { nodes { nvr } }
+    recent: builds(first: 3) { nodes { nvr } }
+    updates(first: 4, status: STABLE) { nodes { alias } }
+    bugs(first: $first, open: $open) { nodes { id } }
+    ... on Package { allBugs: bugs(first: $first, open: $open) { totalCount } }
+  }
+}"""
+
+
+def test_a_package_page_asks_each_upstream_once(gql: GraphQLClient, world: World) -> None:
+    """Every field's load starts with the existence question: one round, one request each."""
+    package = busy_package(world)
+    gql.reset_stats()
+    variables = {"n": package.name, "first": 7, "open": False, "state": "COMPLETE"}
+    data = gql.data(WHOLE_PAGE, variables)["package"]
+    assert data["name"] == package.name
+    assert data["latestBuilds"]
+    assert data["builds"]["nodes"]
+    requests = gql.requests()
+    # bodhi: the releases (a cache hit on a running gateway; this one caches nothing), and
+    # the updates; all the others: one request, koji's questions in one multicall
+    assert requests == {"koji": 1, "bodhi": 2, "bugzilla": 1, "mdapi": 1, "pagure": 1}
+
+
 def test_search_finds_the_exact_name_first_then_prefixes(gql: GraphQLClient, world: World) -> None:
     name = next(n for n in world.packages if n.startswith("python-"))
     hits = gql.data(

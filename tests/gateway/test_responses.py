@@ -15,7 +15,8 @@ async def _read(store: MemoryFieldCache, *keys: str) -> CacheStats:
     """What an operation reading ``keys`` through the cached loaders would have counted."""
     stats = CacheStats()
     for key, entry in zip(keys, await store.get_many(keys), strict=True):
-        assert entry is not None and not entry.stale
+        assert entry is not None
+        assert not entry.stale
         stats.hit(key, entry)
     return stats
 
@@ -41,7 +42,8 @@ async def test_an_answer_is_replayed_while_its_entries_hold(store: MemoryFieldCa
 
     stats = CacheStats()
     kept = await responses.replay(key, stats)
-    assert kept is not None and kept.data == data
+    assert kept is not None
+    assert kept.data == data
     assert (stats.hits, stats.misses, stats.stale) == (2, 0, 0)
     assert set(stats.entries) == {"package:bash", "bugs:bash"}
     assert responses.replays == 1

@@ -9,6 +9,7 @@ import strawberry
 
 from clients import bodhi, koji, mdapi
 from gateway.context import Info
+from gateway.resolvers.channels import channels
 from gateway.resolvers.pages import Window
 from gateway.resolvers.queries import BranchQuery, BugsQuery, BuildsQuery, LatestQuery, UpdatesQuery
 from gateway.schema.types.bug import BugConnection
@@ -136,18 +137,7 @@ class Package:
         return list(by_release.values())
 
     async def _latest(self, info: Info) -> list[tuple[TaggedBuild, bodhi.Release]]:
-        releases = [
-            r
-            for r in await info.context.loaders.releases.load("all")
-            if r.state in ("current", "pending", "frozen")
-        ]
-        releases.sort(key=_release_order)
-        asks: list[tuple[bodhi.Release, str, str]] = []
-        for release in releases:
-            if release.stable_tag:
-                asks.append((release, release.stable_tag, "stable"))
-            if release.testing_tag and release.composed_by_bodhi:
-                asks.append((release, release.testing_tag, "testing"))
+        asks = channels(await info.context.loaders.releases.load("all"))
         loader = info.context.loaders.latest
         found = await asyncio.gather(
             *(loader.load(LatestQuery(tag, self.name)) for _, tag, _ in asks)
@@ -238,11 +228,6 @@ class Package:
             if package is not None
             for row in getattr(package, kind.value)
         ]
-
-
-def _release_order(release: bodhi.Release) -> tuple[int, str]:
-    """Rawhide first, then the newest branched release."""
-    return (0 if release.branch == "rawhide" else 1, f"{9999 - int(release.version or 0):04d}")
 
 
 __all__ = ["Package", "ReleaseVersion", "koji"]

@@ -7,8 +7,7 @@ import datetime as dt
 import strawberry
 
 from clients import bodhi
-
-ACTIVE_STATES = frozenset({"current", "pending", "frozen"})
+from gateway.resolvers.channels import ACTIVE_STATES
 
 
 @strawberry.type(description="A Fedora release: F45, or rawhide (the pending release).")
