@@ -1,10 +1,10 @@
 """Package search on the real Fedora catalog: relevance, latency and reindex time.
 
-Run with ``.venv/bin/python bench/search.py`` (about a minute). It reads
+Run with ``.venv/bin/python bench/search.py`` (about two minutes). It reads
 ``../shared/data/fedora_rawhide_packages.jsonl.gz`` (or ``--data DIR``), and:
 
 1. rebuilds the embedded index (:class:`gateway.search.embedded.EmbeddedSearchIndex`) from
-   the 23,184 source packages in a temporary directory (target: at most 60 s);
+   the 23,184 source packages' documents in a temporary directory;
 2. scores the judged queries of ``tests/search/judged.toml`` (MRR and recall@5; target MRR
    at least 0.9) for the embedded engine and, in the same run, for the baseline: the
    gateway's search before this engine, exact name then names starting with the query
@@ -13,7 +13,12 @@ Run with ``.venv/bin/python bench/search.py`` (about a minute). It reads
 3. times searches (p50/p99; target p99 at most 20 ms) over the judged queries and a sample
    drawn from the catalog: names, sub-package names, prefixes of two to eight characters,
    names with a typo, two words of a summary, and one-letter queries;
-4. reports the index's size on disk and the process's peak RSS.
+4. reports the index's size on disk and the process's peak RSS;
+5. times a full ``fedora-gateway reindex`` from the upstreams (target: at most 60 s): the
+   real catalog served by ``fedora-gateway simulate --catalog real`` in one process,
+   ``reindex`` in another reading koji's listings, mdapi's descriptions (one request per
+   package) and dist-git's owners, then building and swapping in the index; with its peak
+   RSS. ``--no-upstreams`` skips it.
 
 ``--dump-queries FILE`` writes the latency queries as JSON, so another engine can be timed
 on the same ones.
@@ -24,11 +29,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import resource
+import socket
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -95,12 +104,56 @@ def _disk_usage(directory: Path) -> int:
     return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
 
 
+def reindex_from_upstreams(data: Path) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of ``fedora-gateway reindex`` against the real catalog."""
+    command = Path(sys.executable).with_name("fedora-gateway")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    simulator = subprocess.Popen(
+        [str(command), "simulate", "--port", str(port), "--catalog", str(data)],
+        env={**os.environ, "GATEWAY_AMQP_URL": ""},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/_sim/world", timeout=2).read()
+                break
+            except OSError:
+                if simulator.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the simulator did not start") from None
+                time.sleep(0.5)
+        with tempfile.TemporaryDirectory(prefix="bench-reindex-") as tmp:
+            env = {
+                **os.environ,
+                "GATEWAY_KOJI_URL": f"{url}/kojihub",
+                "GATEWAY_MDAPI_URL": f"{url}/mdapi",
+                "GATEWAY_BODHI_URL": f"{url}/bodhi",
+                "GATEWAY_BUGZILLA_URL": f"{url}/bugzilla",
+                "GATEWAY_PAGURE_URL": f"{url}/pagure",
+                "GATEWAY_SEARCH_DIR": tmp,
+            }
+            env.pop("GATEWAY_ELASTICSEARCH_URL", None)
+            begun = time.perf_counter()
+            subprocess.run([str(command), "reindex"], env=env, check=True, capture_output=True)
+            seconds = time.perf_counter() - begun
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        return seconds, peak_mb
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=30)
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
-async def run(data: Path, dump: Path | None) -> None:
+async def run(data: Path, dump: Path | None, upstreams: bool) -> None:
     started = time.perf_counter()
     documents = load_documents(data / PACKAGES_FILE)
     subpackages = sum(len(d.subpackages) for d in documents)
@@ -137,11 +190,17 @@ async def run(data: Path, dump: Path | None) -> None:
 
     p50, p99 = percentile(timings, 0.5), percentile(timings, 0.99)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    reindex = reindex_from_upstreams(data) if upstreams else None
     print()
     _relevance_table(ours, baseline)
     print()
     print(f"{'measure':<34}{'value':>12}  {'target':<12}")
-    _row("full reindex (s)", report.seconds, f"<= {TARGET_REINDEX_S:.0f}", report.seconds <= 60)
+    _row("index build from documents (s)", report.seconds, "", True)
+    if reindex is not None:
+        seconds, reindex_mb = reindex
+        target = f"<= {TARGET_REINDEX_S:.0f}"
+        _row("reindex from the upstreams (s)", seconds, target, seconds <= TARGET_REINDEX_S)
+        _row("reindex peak RSS (MB)", reindex_mb, "", True)
     _row("MRR, embedded", ours.mrr, f">= {TARGET_MRR}", ours.mrr >= TARGET_MRR)
     _row(f"search p50 (ms, {len(timings)} queries)", p50, "", True)
     _row(f"search p99 (ms, {len(timings)} queries)", p99, f"<= {TARGET_P99_MS:.0f}", p99 <= 20)
@@ -181,8 +240,13 @@ def main() -> None:
     parser.add_argument(
         "--dump-queries", type=Path, default=None, help="write the latency queries here"
     )
+    parser.add_argument(
+        "--no-upstreams",
+        action="store_true",
+        help="skip the reindex from the simulated upstreams (about a minute)",
+    )
     args = parser.parse_args()
-    asyncio.run(run(args.data, args.dump_queries))
+    asyncio.run(run(args.data, args.dump_queries, not args.no_upstreams))
 
 
 if __name__ == "__main__":
