@@ -14,11 +14,18 @@ and HTTP statuses into :mod:`clients.errors`:
 
 The endpoint never opens or closes the ``httpx.AsyncClient``; whoever made it
 (:class:`clients.pool.Upstreams`, a test) owns its lifetime.
+
+An :data:`Observer` set on :attr:`Endpoint.observer` is told of every attempt (an
+:class:`Exchange`: upstream, method, seconds, status or error), so that a caller can
+measure upstream latency and failures without this package knowing how.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote
 
@@ -34,7 +41,9 @@ from clients.errors import (
 )
 from clients.retry import RetryPolicy, parse_retry_after
 
-__all__ = ["USER_AGENT", "Endpoint", "Params", "segment"]
+__all__ = ["USER_AGENT", "Endpoint", "Exchange", "Observer", "Params", "segment"]
+
+log = logging.getLogger(__name__)
 
 #: What the gateway calls itself in ``User-Agent``.
 USER_AGENT = "fedora-gateway/0.1"
@@ -43,6 +52,25 @@ USER_AGENT = "fedora-gateway/0.1"
 Params = Sequence[tuple[str, str | int]]
 
 M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One attempt at an upstream request, as an :data:`Observer` sees it.
+
+    ``status`` is the HTTP status when there was an answer; ``error`` what the attempt
+    raised (a retried attempt is an exchange of its own).
+    """
+
+    upstream: str
+    method: str
+    seconds: float
+    status: int | None
+    error: UpstreamError | None = None
+
+
+#: Told of every attempt (metrics); it must be quick, and what it raises is ignored.
+Observer = Callable[[Exchange], None]
 
 
 def segment(value: str | int) -> str:
@@ -61,12 +89,14 @@ class Endpoint:
         upstream: str,
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.upstream = upstream
         self.retry = retry if retry is not None else RetryPolicy()
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
+        self.observer = observer
 
     def __repr__(self) -> str:
         return f"Endpoint({self.upstream!r}, {self.base_url!r})"
@@ -95,8 +125,43 @@ class Endpoint:
         retrying = self.retry.retrying(self.upstream, idempotent=idempotent)
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(method, url, params, content, request_headers)
+                return await self._observed(method, url, params, content, request_headers)
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
+
+    async def _observed(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """One attempt, told to the :attr:`observer` when there is one."""
+        observer = self.observer
+        if observer is None:
+            return await self._attempt(method, url, params, content, headers)
+        started = time.perf_counter()
+        try:
+            response = await self._attempt(method, url, params, content, headers)
+        except UpstreamError as error:
+            self._tell(observer, method, started, error.status, error)
+            raise
+        self._tell(observer, method, started, response.status_code, None)
+        return response
+
+    def _tell(
+        self,
+        observer: Observer,
+        method: str,
+        started: float,
+        status: int | None,
+        error: UpstreamError | None,
+    ) -> None:
+        seconds = time.perf_counter() - started
+        try:
+            observer(Exchange(self.upstream, method, seconds, status, error))
+        except Exception:
+            log.debug("the observer of %s failed", self.upstream, exc_info=True)
 
     async def _attempt(
         self,

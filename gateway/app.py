@@ -27,6 +27,11 @@ from gateway.graphiql import find_assets, graphiql_page, graphiql_routes
 from gateway.http_cache import HTTPCacheMiddleware
 from gateway.invalidation.feed import ChangeFeed, RedisFeed
 from gateway.invalidation.store import FieldCache
+from gateway.limits import BodyLimit, DocumentLimits, LimitStores, open_stores
+from gateway.observability.collectors import GatewayCollector
+from gateway.observability.metrics import Metrics, metrics_endpoint
+from gateway.observability.readiness import readiness_endpoint
+from gateway.observability.requests import REQUEST_ID_HEADER, GraphQLRecorder, RequestLog
 from gateway.resolvers.cached import CacheStats, FieldReads
 from gateway.resolvers.loaders import Loaders
 from gateway.responses import ResponseCache
@@ -41,10 +46,13 @@ from gateway.view import GraphQLView
 
 class _State:
     upstreams: Upstreams | None = None
+    cache: FieldCache | None = None
+    feed: ChangeFeed | None = None
     reads: FieldReads | None = None
     responses: ResponseCache | None = None
     hub: Hub | None = None
     search: PackageSearch | None = None
+    limits: LimitStores | None = None
 
     def require(self) -> Upstreams:
         if self.upstreams is None:
@@ -59,6 +67,9 @@ class _State:
 
     def response_cache(self) -> ResponseCache | None:
         return self.responses
+
+    def limit_stores(self) -> LimitStores | None:
+        return self.limits
 
     def live_hub(self) -> Hub:
         if self.hub is None:
@@ -86,7 +97,9 @@ def create_app(
     is the package index, shared with that worker (by default one made from the settings).
     """
     state = _State()
-    schema = build_schema()
+    schema = build_schema(DocumentLimits.from_settings(settings))
+    metrics = Metrics()
+    metrics.registry.register(GatewayCollector(state))
 
     @asynccontextmanager
     async def run(app: Starlette) -> AsyncIterator[None]:
@@ -94,6 +107,8 @@ def create_app(
             state.upstreams = await stack.enter_async_context(
                 Upstreams.from_settings(settings, transport=transport)
             )
+            metrics.watch_upstreams(state.upstreams)
+            state.limits = await stack.enter_async_context(open_stores(settings))
             store = cache
             if store is None and settings.field_cache:
                 store = field_cache(settings)
@@ -113,6 +128,7 @@ def create_app(
                 stack.push_async_callback(changes.close)
             if changes is not None:
                 await changes.start()
+            state.cache, state.feed = store, changes
             # A live operation runs right after its change's refill; if the next message of a
             # burst has already leased the same entries, waiting for that refill would delay
             # this change by the whole burst. It reads the value its own change left instead
@@ -138,6 +154,8 @@ def create_app(
                 await stack.enter_async_context(lifespan(app))
             yield
         state.upstreams = state.reads = state.responses = state.hub = state.search = None
+        state.cache = state.feed = None
+        state.limits = None
 
     ide_page = None
     routes: list[BaseRoute] = []
@@ -154,6 +172,10 @@ def create_app(
         state.field_reads,
         state.package_search,
         state.response_cache,
+        limits=state.limit_stores,
+        max_batch=settings.max_batch,
+        timeout_s=settings.execution_timeout_s,
+        max_cost=settings.max_cost,
         ide_page=ide_page,
     )
     limits = Limits(
@@ -186,21 +208,28 @@ def create_app(
         return JSONResponse({"status": "ok", "live": live, "responses": replayed})
 
     routes += [
-        Route("/graphql", view, methods=["GET", "POST"]),
+        Route("/graphql", view),  # the view answers 405 to other methods itself
         WebSocketRoute("/graphql", websocket_endpoint(state.live_hub, limits)),
         Route("/healthz", healthz),
+        Route("/readyz", readiness_endpoint(state, timeout_s=settings.readiness_timeout_s)),
+        Route("/metrics", metrics_endpoint(metrics.registry)),
     ]
     routes += dashboard_routes()
     middleware = [
+        Middleware(RequestLog, metrics=metrics),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
-            allow_headers=["content-type", "if-none-match", "authorization"],
-            expose_headers=["etag"],
+            allow_headers=["content-type", "if-none-match", "authorization", REQUEST_ID_HEADER],
+            expose_headers=["etag", REQUEST_ID_HEADER],
             max_age=86_400,
         ),
         Middleware(GZipMiddleware, minimum_size=1024),
         Middleware(HTTPCacheMiddleware),
+        Middleware(GraphQLRecorder),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=run)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=run)
+    app.state.metrics = metrics
+    return app

@@ -28,7 +28,7 @@ def redis_client(url: str) -> Redis:
     pool raises once its connections run out, which would fail the whole batch.
     """
     pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=30)
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # closing the client closes its connections too
 
 
 def field_cache(settings: Settings) -> FieldCache:

@@ -57,9 +57,10 @@ def _world_events(*, profile: str) -> Callable[[Callable[..., None]], Callable[.
 )
 def cli(log_level: str) -> None:
     """One GraphQL endpoint over Fedora's packaging services."""
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from gateway.observability.logs import configure_logging
+
+    # text until a command has read its settings, which may ask for JSON (GATEWAY_LOG_FORMAT)
+    configure_logging(log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per upstream request
 
 
@@ -89,10 +90,12 @@ def simulate(
     Serves /kojihub, /mdapi, /bodhi, /bugzilla and /pagure, and the control API
     under /_sim/. Publishes the world's events to GATEWAY_AMQP_URL when it is set.
     """
+    from gateway.observability.logs import use_log_format
     from gateway.settings import Settings
     from simulator.server import serve_simulation
 
     settings = Settings()
+    use_log_format(settings.log_format)
     serve_simulation(
         host=host,
         port=port,
@@ -139,10 +142,12 @@ def serve(host: str, port: int) -> None:
     from gateway.backends import field_cache
     from gateway.invalidation.feed import MemoryFeed
     from gateway.invalidation.service import embedded_amqp_worker
+    from gateway.observability.logs import use_log_format
     from gateway.server import server_options
     from gateway.settings import Settings
 
     settings = Settings()
+    use_log_format(settings.log_format)
     if settings.redis_url or not settings.field_cache:
         app = create_app(settings)
     elif settings.amqp_url:
@@ -168,17 +173,31 @@ def worker() -> None:
 
     Binds a durable queue (GATEWAY_WORKER_QUEUE) on amq.topic to every topic the rules
     read, invalidates and refills the field cache, and publishes each change on the
-    change feed; a message is acknowledged only after all of that is done.
+    change feed; a message is acknowledged only after all of that is done. Serves its
+    Prometheus metrics on GATEWAY_WORKER_METRICS_HOST:GATEWAY_WORKER_METRICS_PORT.
     """
     import asyncio
 
     from gateway.invalidation.service import run_worker
+    from gateway.observability.bus import serve_metrics
+    from gateway.observability.logs import use_log_format
+    from gateway.observability.metrics import Metrics
     from gateway.settings import Settings
 
+    settings = Settings()
+    use_log_format(settings.log_format)
+    metrics = Metrics()
+    server = serve_metrics(
+        metrics.registry, settings.worker_metrics_host, settings.worker_metrics_port
+    )
     try:
-        asyncio.run(run_worker(Settings()))
+        asyncio.run(run_worker(settings, metrics))
     except ValueError as error:
         raise click.ClickException(str(error)) from None
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
 
 @cli.command()
@@ -192,9 +211,11 @@ def reindex() -> None:
     """
     import asyncio
 
+    from gateway.observability.logs import use_log_format
     from gateway.settings import Settings
 
     settings = Settings()
+    use_log_format(settings.log_format)
     if not settings.elasticsearch_url and not settings.search_dir:
         raise click.ClickException(
             "set GATEWAY_ELASTICSEARCH_URL or GATEWAY_SEARCH_DIR: the index to rebuild"

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 
 from gateway.errors import BadInputError
 from gateway.invalidation.feed import Change, ChangeFeed, FeedItem, Resync
+from gateway.limits.rate import Admission
 from gateway.resolvers.cached import CacheStats
 from gateway.resolvers.loaders import Loaders
 from gateway.search.service import PackageSearch
@@ -46,6 +47,8 @@ class Context:
     extensions: dict[str, object] = field(default_factory=dict)
     live: Live | None = None
     search: PackageSearch | None = None
+    #: The client's rate bucket, charged each operation's cost (HTTP, rate limiting on).
+    admission: Admission | None = None
     _loaders: Loaders | None = field(default=None, init=False, repr=False)
 
     @property

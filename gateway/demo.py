@@ -27,6 +27,8 @@ from gateway.invalidation.delivery import Delivery
 from gateway.invalidation.feed import ChangeFeed, MemoryFeed
 from gateway.invalidation.local import LocalConsumer
 from gateway.invalidation.worker import Invalidator
+from gateway.observability.logs import use_log_format
+from gateway.observability.metrics import Metrics
 from gateway.search.updater import SearchUpdater
 from gateway.server import server_options
 from gateway.settings import Settings
@@ -120,7 +122,10 @@ def embedded_worker(
             live_window_s=settings.live_window_s,
             search=SearchUpdater(app.state.search.index, app.state.upstreams),
         )
-        consumer = LocalConsumer(deliveries(bus), invalidator.handle)
+        metrics: Metrics = app.state.metrics
+        handler = metrics.bus.observe(invalidator.handle, prefix=settings.topic_prefix)
+        consumer = LocalConsumer(deliveries(bus), handler)
+        metrics.bus.watch(invalidator, consumer)
         app.state.invalidator, app.state.consumer = invalidator, consumer
         await feed.start()
         consumer.start()
@@ -135,8 +140,9 @@ def embedded_worker(
 
 def run_demo(*, host: str, port: int, catalog: str, events_per_minute: float, profile: str) -> None:
     simulator_port = port + SIMULATOR_OFFSET
-    simulation = build_simulation(catalog=catalog, profile=profile)
     settings = demo_settings(host, simulator_port)
+    use_log_format(settings.log_format)
+    simulation = build_simulation(catalog=catalog, profile=profile)
     if not isinstance(simulation.bus, InProcessBus):
         raise TypeError("the demo runs on the in-process bus")
     feed = MemoryFeed()

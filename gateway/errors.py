@@ -9,6 +9,28 @@ them without parsing messages::
     UPSTREAM_ERROR         an upstream refused the request
     INTERNAL_SERVER_ERROR  a fault of the gateway itself; the details go to the log
 
+Operations and requests refused by a limit (``gateway.limits``; README, "Limits")::
+
+    GRAPHQL_PARSE_FAILED           the document is not GraphQL
+    GRAPHQL_VALIDATION_FAILED      the document does not fit the schema
+    MAX_TOKENS_EXCEEDED            the document has too many tokens
+    MAX_DEPTH_EXCEEDED             object fields nested too deep
+    MAX_ALIASES_EXCEEDED           too many aliases (fragments counted where spread)
+    MAX_DIRECTIVES_EXCEEDED        too many directives
+    QUERY_TOO_COMPLEX              the operation's cost is over the maximum
+    INTROSPECTION_DISABLED         introspection is turned off
+    EXECUTION_TIMEOUT              the operation ran out of time
+    RATE_LIMITED                   the client's rate budget is spent (HTTP 429)
+    PERSISTED_QUERY_NOT_FOUND      no document is known under that hash
+    PERSISTED_QUERY_HASH_MISMATCH  a document sent with a hash that is not its own
+    QUERY_NOT_IN_SAFELIST          only the persisted documents may run
+    BAD_REQUEST                    the HTTP request is malformed (HTTP 400)
+    TOO_MANY_OPERATIONS            a batch longer than allowed (HTTP 400)
+    METHOD_NOT_ALLOWED             GET for anything but a query (HTTP 405)
+    UNSUPPORTED_MEDIA_TYPE         a POST body that is not application/json (HTTP 415)
+    REQUEST_TOO_LARGE              a body over the size limit (HTTP 413)
+    NOT_FOUND                      GraphiQL asked for while it is off (HTTP 404)
+
 Upstream failures fail only the fields that needed that upstream: the rest of the
 response is served, and a list never turns into an empty one.
 """
@@ -26,6 +48,26 @@ UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
 UPSTREAM_BAD_RESPONSE = "UPSTREAM_BAD_RESPONSE"
 UPSTREAM_ERROR = "UPSTREAM_ERROR"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+MAX_TOKENS_EXCEEDED = "MAX_TOKENS_EXCEEDED"
+MAX_DEPTH_EXCEEDED = "MAX_DEPTH_EXCEEDED"
+MAX_ALIASES_EXCEEDED = "MAX_ALIASES_EXCEEDED"
+MAX_DIRECTIVES_EXCEEDED = "MAX_DIRECTIVES_EXCEEDED"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
+EXECUTION_TIMEOUT = "EXECUTION_TIMEOUT"
+RATE_LIMITED = "RATE_LIMITED"
+PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
+PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
+QUERY_NOT_IN_SAFELIST = "QUERY_NOT_IN_SAFELIST"
+BAD_REQUEST = "BAD_REQUEST"
+TOO_MANY_OPERATIONS = "TOO_MANY_OPERATIONS"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+NOT_FOUND = "NOT_FOUND"
 
 
 class GatewayError(GraphQLError):

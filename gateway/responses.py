@@ -48,6 +48,8 @@ class Replay:
     keys: tuple[str, ...]
     clocks: tuple[int, ...]
     size: int
+    #: The operation's cost (``extensions.cost.requested``), charged again at each replay.
+    cost: int = 1
 
 
 class ResponseCache:
@@ -96,7 +98,7 @@ class ResponseCache:
         self.replays += 1
         return kept
 
-    def keep(self, key: Key, data: Any, stats: CacheStats) -> bool:
+    def keep(self, key: Key, data: Any, stats: CacheStats, *, cost: int = 1) -> bool:
         """Keep ``data`` as the answer of ``key`` when ``stats`` say it can be replayed."""
         if not stats.replayable:
             return False
@@ -105,7 +107,8 @@ class ResponseCache:
             return False
         self._forget(key)
         keys = tuple(stats.entries)
-        self._answers[key] = Replay(data, keys, tuple(stats.entries[k] for k in keys), size)
+        clocks = tuple(stats.entries[k] for k in keys)
+        self._answers[key] = Replay(data, keys, clocks, size, cost)
         self.bytes += size
         while self.bytes > self.max_bytes:
             _, oldest = self._answers.popitem(last=False)

@@ -18,9 +18,12 @@ __all__ = ["server_options"]
 
 def server_options(settings: Settings) -> dict[str, Any]:
     """Keyword arguments for :class:`uvicorn.Config` beyond the app, host and port."""
-    return {
+    options: dict[str, Any] = {
         "ws_per_message_deflate": False,
         # the connection answers 1009 itself for a message over the limit; leave it room
         "ws_max_size": 2 * settings.ws_max_message_bytes,
         "log_level": "warning",
     }
+    if settings.log_format == "json":
+        options["log_config"] = None  # uvicorn's own lines go through the JSON handler too
+    return options

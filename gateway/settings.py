@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, HttpUrl
 from pydantic_settings import (
@@ -50,6 +51,46 @@ class Settings(BaseSettings):
     )
     graphiql: bool = Field(default=True, description="serve GraphiQL at GET /graphql")
 
+    # request limits (gateway/limits/; README, "Limits")
+    introspection: bool = Field(
+        default=True, description='answer __schema and __type (off: no "Did you mean" either)'
+    )
+    max_depth: int = Field(default=12, gt=0, description="object fields nested per operation")
+    max_aliases: int = Field(default=15, ge=0, description="aliases per operation")
+    max_directives: int = Field(default=50, ge=0, description="directives per operation")
+    max_tokens: int = Field(default=5000, gt=0, description="tokens per document")
+    max_cost: int = Field(
+        default=25_000, gt=0, description="the largest cost of an operation (objects it may return)"
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, gt=0, description="the largest POST body on /graphql"
+    )
+    max_batch: int = Field(
+        default=10, ge=0, description="operations in one batched POST, a JSON array (0: no arrays)"
+    )
+    execution_timeout_s: float = Field(
+        default=30.0, gt=0, description="how long one operation may run"
+    )
+    apq: bool = Field(default=True, description="keep documents sent with their hash (APQ)")
+    apq_ttl_s: float = Field(
+        default=86_400, gt=0, description="how long Redis keeps a persisted query after its use"
+    )
+    apq_bytes: int = Field(
+        default=16 * 2**20, gt=0, description="budget of the in-process persisted queries"
+    )
+    persisted_documents: Path | None = Field(
+        default=None, description="a JSON file of documents by SHA-256: always known by hash"
+    )
+    persisted_documents_only: bool = Field(
+        default=False, description="run only the documents of GATEWAY_PERSISTED_DOCUMENTS"
+    )
+    rate_limit_points_per_s: float = Field(
+        default=0.0, ge=0, description="cost points a client's bucket regains a second (0: off)"
+    )
+    rate_limit_burst: int = Field(
+        default=50_000, gt=0, description="cost points a client's bucket holds"
+    )
+
     field_cache: bool = Field(default=True, description="answer from the field cache")
     memory_cache_bytes: int = Field(
         default=512 * 2**20, gt=0, description="budget of the in-process field cache"
@@ -77,8 +118,26 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(
         default=64 * 1024, gt=0, description="the largest WebSocket message a client may send"
     )
+    worker_prefetch: int = Field(
+        default=512,
+        ge=1,
+        description="deliveries the worker handles at once (Fedora's public broker: 25)",
+    )
     worker_queue: str = Field(
         default="fedora-gateway", description="the durable queue the worker consumes"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="log lines for people (text) or one JSON object a line (json: production)",
+    )
+    worker_metrics_host: str = Field(
+        default="127.0.0.1", description="the address the worker serves its /metrics on"
+    )
+    worker_metrics_port: int = Field(
+        default=9464, ge=0, le=65535, description="the worker's /metrics port (0: none)"
+    )
+    readiness_timeout_s: float = Field(
+        default=2.0, gt=0, description="how long one /readyz check may take before it fails"
     )
 
     topic_prefix: str = "org.fedoraproject.prod"

@@ -383,6 +383,10 @@ class RedisFieldCache:
         released = await self._release(keys=[self._key(lease_key(lease.key))], args=[lease.token])
         return bool(released)
 
+    async def ping(self) -> None:
+        """One round trip to Redis (readiness); raises what redis-py raises when it is down."""
+        await self._client.ping()
+
     async def close(self) -> None:
         if self._owns_client:
             await self._client.aclose()

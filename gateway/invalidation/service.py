@@ -14,6 +14,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
@@ -21,6 +22,7 @@ from starlette.applications import Starlette
 from clients import Upstreams
 from gateway.backends import redis_client, search_index
 from gateway.invalidation.consumer import BusConsumer, Gap
+from gateway.invalidation.delivery import Handler
 from gateway.invalidation.feed import ChangeFeed, RedisFeed
 from gateway.invalidation.messages import TOPICS
 from gateway.invalidation.redisstore import RedisFieldCache
@@ -30,6 +32,9 @@ from gateway.search.port import SearchIndex
 from gateway.search.updater import SearchUpdater
 from gateway.settings import Settings
 
+if TYPE_CHECKING:
+    from gateway.observability.metrics import Metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -38,7 +43,10 @@ def bindings(prefix: str) -> list[str]:
     return [f"{prefix}.{topic}" for topic in sorted(TOPICS)]
 
 
-def consumer_for(settings: Settings, invalidator: Invalidator) -> BusConsumer:
+def consumer_for(
+    settings: Settings, invalidator: Invalidator, metrics: Metrics | None = None
+) -> BusConsumer:
+    """The consumer of ``GATEWAY_AMQP_URL`` for ``invalidator``, counted in ``metrics``."""
     if not settings.amqp_url:
         raise ValueError("the worker needs GATEWAY_AMQP_URL, the broker to consume")
 
@@ -46,13 +54,20 @@ def consumer_for(settings: Settings, invalidator: Invalidator) -> BusConsumer:
         log.warning("the bus was away (%s): reconciling the live entries", gap)
         await invalidator.reconcile()
 
-    return BusConsumer(
+    handler: Handler = invalidator.handle
+    if metrics is not None:
+        handler = metrics.bus.observe(handler, prefix=settings.topic_prefix)
+    consumer = BusConsumer(
         settings.amqp_url,
         queue=settings.worker_queue,
         bindings=bindings(settings.topic_prefix),
-        handler=invalidator.handle,
+        handler=handler,
         on_reconnect=reconcile,
+        prefetch=settings.worker_prefetch,
     )
+    if metrics is not None:
+        metrics.bus.watch(invalidator, consumer)
+    return consumer
 
 
 def invalidator_for(
@@ -82,8 +97,11 @@ def shared_search(settings: Settings) -> SearchIndex | None:
     return None
 
 
-async def run_worker(settings: Settings) -> None:
-    """Consume until SIGINT or SIGTERM; the Redis cache and change feed are required."""
+async def run_worker(settings: Settings, metrics: Metrics | None = None) -> None:
+    """Consume until SIGINT or SIGTERM; the Redis cache and change feed are required.
+
+    ``metrics`` counts the bus, the refills and the upstream requests.
+    """
     if not settings.redis_url:
         raise ValueError(
             "the worker writes the field cache the gateways read: set GATEWAY_REDIS_URL "
@@ -93,16 +111,17 @@ async def run_worker(settings: Settings) -> None:
         client: Redis = redis_client(settings.redis_url)
         stack.push_async_callback(client.aclose)
         cache = RedisFieldCache(client)
-        feed = RedisFeed(client)
-        await feed.start()
+        feed = RedisFeed(client)  # published to, never listened to: nobody subscribes here
         stack.push_async_callback(feed.close)
         upstreams = await stack.enter_async_context(Upstreams.from_settings(settings))
+        if metrics is not None:
+            metrics.watch_upstreams(upstreams)
         search = shared_search(settings)
         if search is not None:
             await search.start()
             stack.push_async_callback(search.close)
         invalidator = invalidator_for(settings, cache, upstreams, feed, search)
-        consumer = consumer_for(settings, invalidator)
+        consumer = consumer_for(settings, invalidator, metrics)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, lambda: asyncio.ensure_future(consumer.stop()))
@@ -120,7 +139,7 @@ def embedded_amqp_worker(
         invalidator = invalidator_for(
             settings, app.state.field_cache, app.state.upstreams, feed, app.state.search.index
         )
-        consumer = consumer_for(settings, invalidator)
+        consumer = consumer_for(settings, invalidator, getattr(app.state, "metrics", None))
         app.state.invalidator, app.state.consumer = invalidator, consumer
         await feed.start()
         task = asyncio.create_task(consumer.run(), name="bus consumer")

@@ -28,6 +28,16 @@ class PackageSearch:
         self.ready = False
         self._build: asyncio.Task[None] | None = None
 
+    @property
+    def state(self) -> str:
+        """``ready``; ``building`` (the first build runs), ``failed`` (it failed) or ``empty``
+        (none asked): until ready, search answers by koji's name prefixes."""
+        if self.ready:
+            return "ready"
+        if self._build is None:
+            return "empty"
+        return "building" if not self._build.done() else "failed"
+
     async def start(self, upstreams: Upstreams, *, build_if_empty: bool = True) -> None:
         await self.index.start()
         if await self.index.count():
