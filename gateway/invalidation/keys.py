@@ -5,10 +5,12 @@ A cache entry is one resolved field of one entity with its normalized arguments:
 Its key is a readable string that :meth:`Recipe.parse` turns back into the recipe,
 so the invalidation worker can refill an entry knowing nothing but its key.
 
-A :class:`Tag` names an entity an entry depends on (``pkg:bash``, ``build:123``,
+A :class:`Tag` names an entity an entry depends on (``pkg.koji:bash``, ``build:123``,
 ``update:FEDORA-2026-1a2b3c4d5e``, ``component:bash``, ``release:f45``). Entries
 carry their tags; the rules map bus messages to tags; invalidating a tag bumps its
-generation and marks every entry that carries it stale.
+generation and marks every entry that carries it stale. A package's tag names the
+upstream that answered (:data:`SOURCES`): koji's message about a build makes koji's
+answers about the package stale, not its dist-git maintainers or mdapi's description.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dataclasses import dataclass
 from typing import NewType
 from urllib.parse import quote, unquote
 
-#: Bumped when the shape of cached values changes: old entries are then never read.
-VERSION = "v1"
+#: Bumped when the shape of cached values or tags changes: old entries are then never read.
+VERSION = "v2"
 
 Arg = str | int | bool | None
 Tag = NewType("Tag", str)
@@ -83,8 +85,15 @@ def _decode(text: str) -> Arg:
 # -- tags --------------------------------------------------------------------------------
 
 
-def package(name: str) -> Tag:
-    return Tag(f"pkg:{name}")
+#: The upstreams whose answers about a package carry a package tag of their own.
+SOURCES = frozenset({"koji", "bodhi", "mdapi", "pagure"})
+
+
+def package(name: str, source: str) -> Tag:
+    """What ``source`` (one of :data:`SOURCES`) says about a package: ``pkg.koji:bash``."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCES)}")
+    return Tag(f"pkg.{source}:{name}")
 
 
 def build(build_id: int) -> Tag:

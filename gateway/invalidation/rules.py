@@ -9,26 +9,32 @@ reference/UPSTREAMS.md section 7 and read the events' schema-style properties
 (``packages``, ``nvr``, ``users``), never raw bodies. No I/O; the same event always
 gives the same answer, so a duplicated message invalidates the same tags twice.
 
+A package's tag names the upstream whose answers the event changes (``package(name)@koji``
+below is ``keys.package(name, "koji")``): a build's messages make koji's answers about the
+package stale, not bodhi's updates, dist-git's maintainers or mdapi's description, which
+change with those services' own messages.
+
 =================  ==================  =========================================  ===========
 event              applies when        tags                                       reasons
 =================  ==================  =========================================  ===========
-BuildStateChanged  koji instance is    package(name), nvr, build(id)†,            build
+BuildStateChanged  koji instance is    package(name)@koji, nvr, build(id)†,       build
                    ``primary``         user(owner)† (for ``User.builds``)
-Tagged             koji instance is    package(name), nvr, build(id)†             tag
-                   ``primary``
-UpdateChanged      always              update(alias)†, package(name) and nvr of   update
-                                       every build, incl. an edit's new and       (+ comment)
-                                       removed ones; build(id) of CI artifacts;
+Tagged             koji instance is    package(name)@koji, package(name)@mdapi,   tag
+                   ``primary``         nvr, build(id)†
+UpdateChanged      always              update(alias)†, package(name)@bodhi and    update
+                                       nvr of every build, incl. an edit's new    (+ comment)
+                                       and removed ones; build(id) of CI
+                                       artifacts;
                                        release(name)†, release(branch)†;
                                        bug(id) for an edit's new bugs
-OverrideChanged    always              package(name), nvr, build(id)†             override
+OverrideChanged    always              package(name)@koji, nvr, build(id)†        override
 BugChanged         always              bug(id), component(c) for the current      bug
                                        and any former component
-OwnershipChanged   namespace ``rpms``  package(name), user(u) for the users the   owner, or
-                   and not a fork      message names (none for pushes)            commit
+OwnershipChanged   namespace ``rpms``  package(name)@pagure, user(u) for the      owner, or
+                   and not a fork      users the message names (none for pushes)  commit
 RepoUpdated        always              branch(branch, n) for every listed name,   repo
-                                       package(n) for those that can be package
-                                       names (not capability names)
+                                       package(n)@mdapi for those that can be
+                                       package names (not capability names)
 Unknown            never               none                                       none
 =================  ==================  =========================================  ===========
 
@@ -135,10 +141,17 @@ def _state_name(state: int | None) -> str | None:
 
 
 def _koji_build(event: KojiBuildEvent) -> Iterable[Tag]:
-    yield keys.package(event.name)
+    yield keys.package(event.name, "koji")
     yield keys.nvr(str(event.nvr))
     if event.build_id is not None:
         yield keys.build(event.build_id)
+
+
+def _tag_tags(event: Tagged) -> Iterable[Tag]:
+    yield from _koji_build(event)
+    # what a tag holds is what its repository will hold: mdapi's answers (versions,
+    # changelogs, files) follow, and mdapi announces its refresh with a message of its own
+    yield keys.package(event.name, "mdapi")
 
 
 # -- bodhi ----------------------------------------------------------------------------------
@@ -148,7 +161,7 @@ def _update_tags(event: UpdateChanged) -> Iterable[Tag]:
     if event.alias:
         yield keys.update(event.alias)
     for nvr in event.all_nvrs:
-        yield keys.package(nvr.name)
+        yield keys.package(nvr.name, "bodhi")
         yield keys.nvr(str(nvr))
     yield from map(keys.build, event.build_ids)
     for release in (event.release, event.branch):
@@ -166,7 +179,7 @@ def _update_subject(event: UpdateChanged) -> Subject:
 
 
 def _override_tags(event: OverrideChanged) -> Iterable[Tag]:
-    yield keys.package(event.nvr.name)
+    yield keys.package(event.nvr.name, "koji")  # the override tag is koji's
     yield keys.nvr(str(event.nvr))
     if event.build_id is not None:
         yield keys.build(event.build_id)
@@ -189,7 +202,7 @@ def _in_rpms(event: OwnershipChanged) -> bool:
 
 
 def _ownership_tags(event: OwnershipChanged) -> Iterable[Tag]:
-    yield keys.package(event.package)
+    yield keys.package(event.package, "pagure")
     yield from map(keys.user, event.users)
 
 
@@ -200,7 +213,7 @@ def _ownership_reasons(event: OwnershipChanged) -> tuple[str, ...]:
 def _repo_tags(event: RepoUpdated) -> Iterable[Tag]:
     for name in event.packages:
         yield keys.branch(event.branch, name)
-    yield from map(keys.package, event.package_names)
+    yield from (keys.package(name, "mdapi") for name in event.package_names)
 
 
 def _words(*words: str) -> Callable[[object], tuple[str, ...]]:
@@ -216,7 +229,7 @@ RULES: Mapping[type[Event], Rule[Any]] = {
     BuildStateChanged: Rule(
         _build_tags, lambda e: e.packages, _words("build"), _primary, _build_subject
     ),
-    Tagged: Rule(_koji_build, lambda e: e.packages, _words("tag"), _primary),
+    Tagged: Rule(_tag_tags, lambda e: e.packages, _words("tag"), _primary),
     UpdateChanged: Rule(
         _update_tags, lambda e: e.packages, _update_reasons, subject=_update_subject
     ),

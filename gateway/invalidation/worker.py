@@ -3,7 +3,8 @@
 For each delivery: decode it into a typed event (a malformed one is dropped to the
 dead-letter queue, counted, never retried), map it to tags with the pure rules, take the
 leases of the live entries carrying those tags (so readers wait for this refill rather
-than duplicate it), invalidate the tags, refill every live variant, update the search
+than duplicate it), invalidate the tags, refill every live variant (in rounds shared with
+the handlers of other messages: :mod:`~gateway.invalidation.rounds`), update the search
 index, and publish the change on the change feed. Only then does the handler return and
 the consumer ack. Every step is idempotent, so a redelivered or duplicated message is
 harmless; a refill that an upstream outage prevented is retried with the message.
@@ -22,6 +23,7 @@ from gateway.invalidation import messages, rules
 from gateway.invalidation.delivery import Delivery, Drop, Retry
 from gateway.invalidation.feed import Change, ChangeFeed
 from gateway.invalidation.refill import Refiller, RefillReport
+from gateway.invalidation.rounds import RefillRounds
 from gateway.invalidation.store import FieldCache, Lease
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,8 @@ class Invalidator:
         self.cache = cache
         self.feed = feed
         self.refiller = Refiller(cache, upstreams)
+        #: Handlers' refills, gathered: each live key refilled once per round.
+        self.rounds = RefillRounds(self._refill)
         self.live_window_s = live_window_s
         self.topic_prefix = topic_prefix
         self.lease_s = lease_s
@@ -103,7 +107,7 @@ class Invalidator:
         leases = await asyncio.gather(*(self.cache.lease(k, ttl=self.lease_s) for k in live))
         try:
             await self.cache.invalidate(tags)  # type: ignore[arg-type]
-            report = await self._refill(live)
+            report = await self.rounds.refill(live)
         finally:
             await asyncio.gather(*(self._release(lease) for lease in leases if lease is not None))
         self.last_report = report

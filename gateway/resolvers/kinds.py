@@ -77,7 +77,7 @@ def _builds_key(recipe: Recipe) -> BuildsQuery:
 
 def _builds_tags(query: BuildsQuery, page: Page[koji.Build]) -> Sequence[Tag]:
     if query.package is not None:
-        return [keys.package(query.package)]
+        return [keys.package(query.package, "koji")]
     assert query.owner is not None
     return [keys.user(query.owner), *(keys.build(b.id) for b in page.items)]
 
@@ -86,7 +86,7 @@ def _build_tags(ref: int | str, build: koji.Build | None) -> Sequence[Tag]:
     asked = keys.build(ref) if isinstance(ref, int) else keys.nvr(ref)
     if build is None:
         return [asked]
-    return [asked, keys.build(build.id), keys.nvr(build.nvr), keys.package(build.name)]
+    return [asked, keys.build(build.id), keys.nvr(build.nvr), keys.package(build.name, "koji")]
 
 
 def _build_ref(recipe: Recipe) -> int | str:
@@ -94,7 +94,7 @@ def _build_ref(recipe: Recipe) -> int | str:
 
 
 def _latest_tags(query: LatestQuery, build: koji.TaggedBuild | None) -> Sequence[Tag]:
-    return [keys.package(query.package)]
+    return [keys.package(query.package, "koji")]
 
 
 # -- mdapi -------------------------------------------------------------------------------
@@ -116,10 +116,10 @@ def _repo_key(recipe: Recipe) -> BranchQuery:
 def _repo_tags(query: BranchQuery, value: object) -> Sequence[Tag]:
     tags = [keys.branch(query.branch, query.name)]
     if query.package is not None:
-        tags.append(keys.package(query.package))
+        tags.append(keys.package(query.package, "mdapi"))
     if isinstance(value, mdapi.Package):
         if value.basename:
-            tags.append(keys.package(value.basename))
+            tags.append(keys.package(value.basename, "mdapi"))
         tags.extend(keys.branch(query.branch, name) for name in value.co_packages)
     return tags
 
@@ -146,7 +146,7 @@ PACKAGE_ID: Kind[str, int | None] = Kind(
     "Package.exists",
     lambda name: Recipe.of("Package", name, "exists"),
     lambda recipe: recipe.id,
-    lambda name, _: [keys.package(name)],
+    lambda name, _: [keys.package(name, "koji")],
     _adapter(int | None),
     lambda up: up.koji.package_id,
 )
@@ -210,7 +210,10 @@ UPDATES: Kind[UpdatesQuery, Page[bodhi.Update]] = Kind(
         status=bodhi.UpdateStatus(_text(r.arg("status"))) if r.arg("status") else None,
         release=_text(r.arg("release")) if r.arg("release") else None,
     ),
-    lambda q, page: [keys.package(q.package), *(keys.update(u.alias) for u in page.items)],
+    lambda q, page: [
+        keys.package(q.package, "bodhi"),
+        *(keys.update(u.alias) for u in page.items),
+    ],
     _adapter(Page[bodhi.Update]),
     lambda up: up.bodhi.updates,
 )
@@ -220,7 +223,7 @@ UPDATE: Kind[str, bodhi.Update | None] = Kind(
     lambda recipe: recipe.id,
     lambda alias, update: [
         keys.update(alias),
-        *(keys.package(name) for name in (update.packages if update else ())),
+        *(keys.package(name, "bodhi") for name in (update.packages if update else ())),
     ],
     _adapter(bodhi.Update | None),
     lambda up: up.bodhi.update,
@@ -311,7 +314,7 @@ PROJECT: Kind[str, pagure.Project | None] = Kind(
     lambda name: Recipe.of("Package", name, "project"),
     lambda recipe: recipe.id,
     lambda name, project: [
-        keys.package(name),
+        keys.package(name, "pagure"),
         *(keys.user(u) for u in ((project.owner, *project.admins) if project else ())),
     ],
     _adapter(pagure.Project | None),
@@ -322,7 +325,7 @@ LICENSE: Kind[str, str | None] = Kind(
     "Package.license",
     lambda name: Recipe.of("Package", name, "license"),
     lambda recipe: recipe.id,
-    lambda name, _: [keys.package(name)],
+    lambda name, _: [keys.package(name, "koji")],
     _adapter(str | None),
     lambda up: up.koji.license,
 )

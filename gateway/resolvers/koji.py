@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -28,6 +28,18 @@ T = TypeVar("T")
 RAWHIDE_TAG = "rawhide"
 #: The RPM header ``Package.license`` reads (rpm's tag names are case-insensitive).
 _LICENSE = "license"
+
+
+#: How long the calls of one level are gathered before their multicall is sent.
+WINDOW_S = 0.003
+
+
+@dataclass
+class _Window:
+    """The calls gathered for the next multicall, and its answers, once sent."""
+
+    answers: asyncio.Future[Sequence[Any]]
+    calls: list[koji.calls.Call[Any]] = field(default_factory=list)
 
 
 def _call_key(call: koji.calls.Call[Any]) -> tuple[str, str]:
@@ -48,12 +60,40 @@ class KojiLoaders:
         self.user = DataLoader(self._users)
         self.prefix = DataLoader(self._prefix)
         self.license = DataLoader(self._licenses)
+        self._window: _Window | None = None
+        self._sending: set[asyncio.Future[None]] = set()
 
     async def _multicall(self, calls: list[koji.calls.Call[Any]]) -> Sequence[Any]:
+        """Send ``calls`` with every other batch of calls made within :data:`WINDOW_S`.
+
+        The loaders of one level reach koji a little apart — each first reads the field
+        cache, whose answers come back at slightly different moments — so batches of one
+        level are gathered for a few milliseconds into one multicall.
+        """
+        window = self._window
+        if window is None:
+            window = self._window = _Window(asyncio.get_running_loop().create_future())
+            asyncio.get_running_loop().call_later(WINDOW_S, self._send, window)
+        start = len(window.calls)
+        window.calls.extend(calls)
+        answers = await asyncio.shield(window.answers)
+        return answers[start : start + len(calls)]
+
+    def _send(self, window: _Window) -> None:
+        self._window = None
+        task = asyncio.ensure_future(self._flush(window))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _flush(self, window: _Window) -> None:
         try:
-            return await self.client.batch(calls)
+            answers: Sequence[Any] = await self.client.batch(window.calls)
         except UpstreamError as error:
-            return [error] * len(calls)
+            answers = [error] * len(window.calls)
+        except BaseException as error:
+            window.answers.set_exception(error)
+            raise
+        window.answers.set_result(answers)
 
     async def _each(self, calls: Sequence[koji.calls.Call[T]]) -> list[T | BaseException]:
         answers: list[T | BaseException] = await asyncio.gather(

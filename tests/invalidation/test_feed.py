@@ -47,7 +47,7 @@ def change(n: int, package: str = "bash") -> Change:
     return Change.of(
         message_id=f"msg-{n}",
         topic="buildsys.build.state.change",
-        tags=[keys.package(package), keys.build(n)],
+        tags=[keys.package(package, "koji"), keys.build(n)],
         packages=[package],
         reasons=["build"],
         at=datetime(2026, 5, 4, 3, 2, 1, n, tzinfo=UTC),
@@ -251,12 +251,12 @@ def test_a_change_survives_json_exactly() -> None:
 def test_change_of_puts_a_change_in_canonical_form() -> None:
     made = Change.of(
         topic="t",
-        tags=[keys.package("b"), keys.package("a"), keys.package("b")],
+        tags=[keys.package("b", "koji"), keys.package("a", "koji"), keys.package("b", "koji")],
         packages=["b", "a", "a"],
         reasons=["tagged", "build", "tagged"],
         at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    assert made.tags == (keys.package("a"), keys.package("b"))
+    assert made.tags == (keys.package("a", "koji"), keys.package("b", "koji"))
     assert made.packages == ("a", "b")
     assert made.reasons == ("tagged", "build")
     with pytest.raises(ValueError, match="timezone"):
@@ -360,7 +360,7 @@ async def test_redis_feed_resubscribes_after_client_kill(retries: str) -> None:
         assert feed.connected.is_set()
         await feed.publish(change(2))  # after the recovery
         assert await next_item(subscription) == change(2)
-        other = Change.of(topic="t", tags=[keys.package("x")], at=datetime.now(UTC))
+        other = Change.of(topic="t", tags=[keys.package("x", "koji")], at=datetime.now(UTC))
         await admin.publish(channel, other.to_json())  # from another process
         assert await next_item(subscription) == other
     finally:

@@ -18,7 +18,7 @@ from tests.invalidation.conftest import Backend
 
 pytestmark = pytest.mark.timeout(30)
 
-BASH = keys.package("bash")
+BASH = keys.package("bash", "koji")
 BUILDS = Recipe.of("Package", "bash", "builds", first=10, after=None, state=None).key
 
 

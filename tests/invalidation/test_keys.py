@@ -30,21 +30,24 @@ def test_arguments_are_normalized_by_name() -> None:
     one = Recipe.of("Package", "bash", "builds", first=10, after=None, state="COMPLETE")
     two = Recipe.of("Package", "bash", "builds", state="COMPLETE", after=None, first=10)
     assert one == two
-    assert one.key == two.key == "v1:f:Package:bash:builds:after=~&first=#10&state=COMPLETE"
+    assert one.key == two.key == "v2:f:Package:bash:builds:after=~&first=#10&state=COMPLETE"
     assert Recipe.of("Package", "bash", "builds", first="10").key != one.key
 
 
 def test_keys_of_other_versions_are_refused() -> None:
-    with pytest.raises(ValueError, match="not a v1 field key"):
-        Recipe.parse("v0:f:Package:bash:builds:")
+    with pytest.raises(ValueError, match="not a v2 field key"):
+        Recipe.parse("v1:f:Package:bash:builds:")
     with pytest.raises(ValueError):
         Recipe.parse("nonsense")
 
 
 def test_tags() -> None:
-    assert keys.package("bash") == "pkg:bash"
+    assert keys.package("bash", "koji") == "pkg.koji:bash"
+    assert keys.package("bash", "pagure") == "pkg.pagure:bash"
+    with pytest.raises(ValueError, match="unknown source"):
+        keys.package("bash", "datagrepper")
     assert keys.build(123) == "build:123"
     assert keys.update("FEDORA-2026-1a2b3c4d5e") == "update:FEDORA-2026-1a2b3c4d5e"
     assert keys.component("kernel") == "component:kernel"
     assert keys.release("F45") == keys.release("f45") == "release:f45"
-    assert keys.generation_key(keys.package("bash")) == "v1:g:pkg:bash"
+    assert keys.generation_key(keys.package("bash", "koji")) == "v2:g:pkg.koji:bash"

@@ -14,7 +14,7 @@ from gateway.invalidation import keys
 from gateway.invalidation.keys import Recipe, Tag
 from gateway.invalidation.memory import ENTRY_OVERHEAD, MemoryFieldCache
 
-BASH = keys.package("bash")
+BASH = keys.package("bash", "koji")
 
 
 def key(number: int) -> str:

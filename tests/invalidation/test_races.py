@@ -27,7 +27,7 @@ from tests.invalidation.conftest import Backend
 
 pytestmark = pytest.mark.timeout(120)
 
-BASH = keys.package("bash")
+BASH = keys.package("bash", "koji")
 BUILDS = Recipe.of("Package", "bash", "builds", first=10, after=None, state=None).key
 
 
@@ -135,7 +135,7 @@ async def test_an_invalidation_racing_a_write_is_atomic_with_it(backend: Backend
 KEYS = [Recipe.of("Package", f"p{number}", "builds", first=10).key for number in range(8)]
 #: Each key has a tag of its own, a tag shared with half the keys, and one shared by all.
 TAGS = {
-    key: (keys.build(number), keys.package(f"group{number % 2}"), keys.release("f45"))
+    key: (keys.build(number), keys.package(f"group{number % 2}", "koji"), keys.release("f45"))
     for number, key in enumerate(KEYS)
 }
 

@@ -51,7 +51,7 @@ def decoded(directory: str, name: str, prefix: str = PROD_PREFIX) -> tuple[Event
 
 def mdapi_tags(body: dict[str, Any]) -> set[Tag]:
     names = body["packages"]
-    return {keys.branch(body["name"], n) for n in names} | {pkg(n) for n in names}
+    return {keys.branch(body["name"], n) for n in names} | {pkg(n, "mdapi") for n in names}
 
 
 #: (directory, file, prefix, tags, reasons) — None for tags computed from the body
@@ -60,7 +60,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "bus",
         "buildsys.build.state.change_complete_grep.body.json",
         PROD_PREFIX,
-        {pkg("grep"), nvr("grep-3.11-1.fc39"), build(2211083), user("jskarvad")},
+        {pkg("grep", "koji"), nvr("grep-3.11-1.fc39"), build(2211083), user("jskarvad")},
         ("build",),
     ),
     (
@@ -68,7 +68,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "buildsys.build.state.change_building_image.body.json",
         PROD_PREFIX,
         {
-            pkg("Fedora-Cloud-Base-Vagrant"),
+            pkg("Fedora-Cloud-Base-Vagrant", "koji"),
             nvr("Fedora-Cloud-Base-Vagrant-37-20230609.0"),
             build(2211149),
             user("releng"),
@@ -79,7 +79,12 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "bus",
         "buildsys.tag.body.json",
         PROD_PREFIX,
-        {pkg("perl-GooCanvas2"), nvr("perl-GooCanvas2-0.06-17.el9"), build(2209268)},
+        {
+            pkg("perl-GooCanvas2", "koji"),
+            pkg("perl-GooCanvas2", "mdapi"),
+            nvr("perl-GooCanvas2-0.06-17.el9"),
+            build(2209268),
+        },
         ("tag",),
     ),
     (
@@ -87,7 +92,8 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "buildsys.untag.body.json",
         PROD_PREFIX,
         {
-            pkg("dummy-test-package-gloster"),
+            pkg("dummy-test-package-gloster", "koji"),
+            pkg("dummy-test-package-gloster", "mdapi"),
             nvr("dummy-test-package-gloster-0-10383.fc39"),
             build(2211093),
         },
@@ -99,7 +105,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-2019-f1ca3c00e5"),
-            pkg("golang-github-Masterminds-semver"),
+            pkg("golang-github-Masterminds-semver", "bodhi"),
             nvr("golang-github-Masterminds-semver-2.0.0-0.1.20190319git3c92f33.fc29"),
             release("F29"),
         },
@@ -111,7 +117,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-2019-d64d0caab3"),
-            pkg("golang-github-SAP-go-hdb"),
+            pkg("golang-github-SAP-go-hdb", "bodhi"),
             nvr("golang-github-SAP-go-hdb-0.14.1-1.fc29"),
             release("F29"),
         },
@@ -123,9 +129,9 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-2019-d64d0caab3"),
-            pkg("golang-github-SAP-go-hdb"),
+            pkg("golang-github-SAP-go-hdb", "bodhi"),
             nvr("golang-github-SAP-go-hdb-0.14.1-1.fc29"),
-            pkg("texworks"),
+            pkg("texworks", "bodhi"),
             nvr("texworks-0.6.3-1.fc29"),
             release("F29"),
         },
@@ -137,7 +143,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-2019-7dbbb74a13"),
-            pkg("tzdata"),
+            pkg("tzdata", "bodhi"),
             nvr("tzdata-2014i-1.fc19"),
             nvr("tzdata-2014h-1.fc19"),  # the build the edit removed
             release("F19"),
@@ -152,7 +158,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-EPEL-2015-0238"),
-            pkg("tzdata"),
+            pkg("tzdata", "bodhi"),
             nvr("tzdata-2014i-1.fc19"),
             release("F19"),
         },
@@ -164,9 +170,9 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-EPEL-2019-f2d195dada"),
-            pkg("abrt-addon-python3"),
+            pkg("abrt-addon-python3", "bodhi"),
             nvr("abrt-addon-python3-2.1.11-50.el7"),
-            pkg("asciinema"),
+            pkg("asciinema", "bodhi"),
             nvr("asciinema-1.4.0-2.el7"),
             release("F29"),
         },
@@ -178,9 +184,9 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-2019-d64d0caab3"),
-            pkg("libselinux"),
+            pkg("libselinux", "bodhi"),
             nvr("libselinux-2.8-6.fc29.x86_64"),
-            pkg("libsepol"),
+            pkg("libsepol", "bodhi"),
             nvr("libsepol-2.8-3.fc29.x86_64"),
             build(14546275),
             build(14546278),
@@ -192,14 +198,14 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "bus",
         "bodhi.buildroot_override.tag.body.json",
         PROD_PREFIX,
-        {pkg("libxcrypt"), nvr("libxcrypt-4.4.4-2.fc28")},
+        {pkg("libxcrypt", "koji"), nvr("libxcrypt-4.4.4-2.fc28")},
         ("override",),
     ),
     (
         "bus",
         "bodhi.buildroot_override.untag.body.json",
         PROD_PREFIX,
-        {pkg("libxcrypt"), nvr("libxcrypt-4.4.4-2.fc28")},
+        {pkg("libxcrypt", "koji"), nvr("libxcrypt-4.4.4-2.fc28")},
         ("override",),
     ),
     (
@@ -233,7 +239,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-2019-46910daf41"),
-            pkg("xdg-desktop-portal"),
+            pkg("xdg-desktop-portal", "bodhi"),
             nvr("xdg-desktop-portal-1.4.2-1.fc30"),
             release("F30"),  # name F30 and branch f30: one tag
         },
@@ -245,7 +251,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         PROD_PREFIX,
         {
             update("FEDORA-2019-02cd019281"),
-            pkg("nfs-ganesha"),
+            pkg("nfs-ganesha", "bodhi"),
             nvr("nfs-ganesha-2.7.4-1.fc29"),
             release("F29"),
         },
@@ -255,7 +261,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "fedmsg_era",
         "bodhi.update.edit.envelope.json",
         "org.fedoraproject.dev",
-        {pkg("tzdata"), nvr("tzdata-2014i-1.fc19"), release("F19")},  # alias null in 2015
+        {pkg("tzdata", "bodhi"), nvr("tzdata-2014i-1.fc19"), release("F19")},  # alias null in 2015
         ("update",),
     ),
     (
@@ -276,7 +282,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "fedmsg_era",
         "buildsys.build.state.change_complete_2015_prod.envelope.json",
         PROD_PREFIX,
-        {pkg("ansible"), nvr("ansible-1.8.3-1.el7"), build(612324), user("kevin")},
+        {pkg("ansible", "koji"), nvr("ansible-1.8.3-1.el7"), build(612324), user("kevin")},
         ("build",),
     ),
     (
@@ -290,21 +296,25 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "fedmsg_era",
         "buildsys.tag_2013_prod.envelope.json",
         PROD_PREFIX,
-        {pkg("stage"), nvr("stage-4.1.1-3.fc18")},  # no build_id in 2013
+        {pkg("stage", "koji"), pkg("stage", "mdapi"), nvr("stage-4.1.1-3.fc18")},  # no build_id
         ("tag",),
     ),
     (
         "fedmsg_era",
         "buildsys.untag_2013_prod.envelope.json",
         PROD_PREFIX,
-        {pkg("globus-gram-job-manager-sge"), nvr("globus-gram-job-manager-sge-1.5-2.fc16")},
+        {
+            pkg("globus-gram-job-manager-sge", "koji"),
+            pkg("globus-gram-job-manager-sge", "mdapi"),
+            nvr("globus-gram-job-manager-sge-1.5-2.fc16"),
+        },
         ("tag",),
     ),
     (
         "fedmsg_era",
         "git.receive_with_namespace.envelope.json",
         PROD_PREFIX,
-        {pkg("valgrind")},
+        {pkg("valgrind", "pagure")},
         ("commit",),
     ),
     ("fedmsg_era", "mdapi.repo.update_2015_stg.envelope.json", STG_PREFIX, None, ("repo",)),
@@ -313,7 +323,7 @@ FIXTURES: list[tuple[str, str, str, set[Tag] | None, tuple[str, ...]]] = [
         "fedmsg_era",
         "pagure.project.new_distgit_2017_prod.envelope.json",
         PROD_PREFIX,
-        {pkg("arachne-pnr"), user("mprahl")},
+        {pkg("arachne-pnr", "pagure"), user("mprahl")},
         ("owner",),
     ),
 ]
@@ -329,7 +339,7 @@ def test_real_messages(
     expected = mdapi_tags(body) if tags is None else tags
     assert tags_for(event) == expected
     assert reasons_of(event) == reasons
-    named = {t.split(":", 1)[1] for t in expected if t.startswith(("pkg:", "component:"))}
+    named = {t.split(":", 1)[1] for t in expected if t.startswith(("pkg.", "component:"))}
     assert packages_of(event) == named
 
 
@@ -412,8 +422,10 @@ def expected_tags(world: World, result: MutationResult, message: Message, event:
         assert (record.name, record.nvr) == (name, str(event.nvr))
         if result.kind.startswith("build"):
             assert record.id == changed["build_id"]
-        tags = {pkg(name), nvr(record.nvr), build(record.id)}
-        return tags | {user(record.owner)} if isinstance(event, BuildStateChanged) else tags
+        tags = {pkg(name, "koji"), nvr(record.nvr), build(record.id)}
+        if isinstance(event, BuildStateChanged):
+            return tags | {user(record.owner)}
+        return tags | {pkg(name, "mdapi")}  # a tag's content is its repository's, mdapi's
     if isinstance(event, UpdateChanged):
         assert event.alias in {
             changed.get("alias"),
@@ -425,7 +437,7 @@ def expected_tags(world: World, result: MutationResult, message: Message, event:
         branch = world.releases[bodhi.release]
         builds = world.update_builds(bodhi)
         tags = {update(bodhi.alias), release(branch.name), release(branch.branch)}
-        tags |= {pkg(b.name) for b in builds} | {nvr(b.nvr) for b in builds}
+        tags |= {pkg(b.name, "bodhi") for b in builds} | {nvr(b.nvr) for b in builds}
         if message.topic.startswith("bodhi.update.status.testing."):
             tags |= {build(b.id) for b in builds}
         return tags
@@ -441,11 +453,11 @@ def expected_tags(world: World, result: MutationResult, message: Message, event:
         if message.topic == "pagure.project.user.added":
             assert message.body["new_user"] in {old, *changed.get("added", [])}
             named.add(user(message.body["new_user"]))
-        return {pkg(name)} | named
+        return {pkg(name, "pagure")} | named
     assert isinstance(event, RepoUpdated)
     assert changed["packages"]  # binary RPM names: a golang source may list only its -devel
     branch_name, names = changed["branch"], changed["packages"]
-    return {keys.branch(branch_name, n) for n in names} | {pkg(n) for n in names}
+    return {keys.branch(branch_name, n) for n in names} | {pkg(n, "mdapi") for n in names}
 
 
 REASONS: dict[type[Event], set[tuple[str, ...]]] = {
@@ -493,7 +505,7 @@ def test_secondary_koji_instances_change_nothing(instance: str) -> None:
         event = decode(topic, {}, koji_body(instance=instance, tag="f45", owner="alice"))
         assert isinstance(event, BuildStateChanged | Tagged)
         assert (tags_for(event), packages_of(event), reasons_of(event)) == NOTHING
-        assert pkg("bash") in tags_for(replace(event, instance="primary"))
+        assert pkg("bash", "koji") in tags_for(replace(event, instance="primary"))
 
 
 def test_a_comment_invalidates_the_update_it_nests() -> None:
@@ -510,7 +522,7 @@ def test_a_comment_invalidates_the_update_it_nests() -> None:
     event = decode(f"{PROD_PREFIX}.bodhi.update.comment", {}, json.dumps(body).encode())
     assert tags_for(event) == {
         update("FEDORA-2026-c0ffee0000"),
-        pkg("bash"),
+        pkg("bash", "bodhi"),
         nvr("bash-5.2-1.fc45"),
         release("f45"),
     }
@@ -530,8 +542,8 @@ def test_an_edit_invalidates_the_builds_it_removed() -> None:
     event = decode("bodhi.update.edit", {}, json.dumps(body).encode())
     assert tags_for(event) == {
         update("FEDORA-2026-e"),
-        pkg("bash"),
-        pkg("readline"),
+        pkg("bash", "bodhi"),
+        pkg("readline", "bodhi"),
         nvr("bash-5.2-2.fc45"),
         nvr("bash-5.2-1.fc45"),
         nvr("readline-8.2-1.fc45"),
@@ -551,8 +563,8 @@ def test_mdapi_capability_names_are_hints_for_repo_tags_only() -> None:
     body = json.dumps({"name": "f45", "packages": names}).encode()
     event = decode("mdapi.repo.update", {}, body)
     assert tags_for(event) == {keys.branch("f45", n) for n in names} | {
-        pkg("bash"),
-        pkg("bash-doc"),
+        pkg("bash", "mdapi"),
+        pkg("bash-doc", "mdapi"),
     }
     assert packages_of(event) == {"bash", "bash-doc"}
 
@@ -565,7 +577,7 @@ def test_staging_messages_give_the_same_tags_under_the_staging_prefix() -> None:
         tags_for(stg)
         == tags_for(prod)
         == {
-            pkg("bash"),
+            pkg("bash", "koji"),
             nvr("bash-5.2-1.fc45"),
             build(1),
             user("alice"),
@@ -592,7 +604,10 @@ def test_a_duplicated_message_gives_the_same_tags() -> None:
 @pytest.mark.parametrize(
     ("project", "tags"),
     [
-        ({"name": "bash", "namespace": "rpms"}, {pkg("bash"), user("alice"), user("bob")}),
+        (
+            {"name": "bash", "namespace": "rpms"},
+            {pkg("bash", "pagure"), user("alice"), user("bob")},
+        ),
         ({"name": "bash", "namespace": "rpms", "parent": {"name": "bash"}}, set()),
         ({"name": "bash", "namespace": "modules"}, set()),
         ({"name": "bash", "namespace": None}, set()),
@@ -607,7 +622,7 @@ def test_dist_git_rules_only_apply_to_rpms(project: dict[str, Any], tags: set[Ta
 def test_a_push_invalidates_the_package_but_no_user() -> None:
     body = {"agent": "alice", "commit": {"repo": "bash", "namespace": "rpms", "username": "alice"}}
     event = decode("git.receive", {}, json.dumps(body).encode())
-    assert tags_for(event) == {pkg("bash")}
+    assert tags_for(event) == {pkg("bash", "pagure")}
     assert reasons_of(event) == ("commit",)
 
 

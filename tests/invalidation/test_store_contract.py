@@ -22,8 +22,8 @@ from gateway.invalidation.store import Entry, FieldCache
 from tests.conftest import IN_CI, free_port
 from tests.invalidation.conftest import Backend
 
-BASH = keys.package("bash")
-ZSH = keys.package("zsh")
+BASH = keys.package("bash", "koji")
+ZSH = keys.package("zsh", "koji")
 BUILD = keys.build(123)
 F45 = keys.release("f45")
 
