@@ -7,11 +7,17 @@ builds, tags and users asked for at the same level share one HTTP request.
 ``license`` takes three steps, each joining the multicall of its tick: the newest
 rawhide build (the ``latest`` loader), its source RPM (``listRPMs``), and that RPM's
 ``License`` header (``getRPMHeaders``).
+
+A call whose arguments hold a character XML cannot carry (a control character, U+FFFE,
+U+FFFF) is not sent: the hub would refuse the whole multicall, failing every other call
+in it, and count as an upstream failure what is the client's. It fails alone, with
+``BAD_USER_INPUT``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
@@ -19,6 +25,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from clients import KojiClient, UpstreamError, koji
+from gateway.errors import BadInputError
 from gateway.resolvers.pages import MAX_FIRST, Page, Window
 from gateway.resolvers.queries import BuildsQuery, LatestQuery
 
@@ -30,8 +37,13 @@ RAWHIDE_TAG = "rawhide"
 _LICENSE = "license"
 
 
-#: How long the calls of one level are gathered before their multicall is sent.
-WINDOW_S = 0.003
+#: A multicall is sent once no calls joined it for this long...
+QUIET_S = 0.002
+#: ...or this long after its first calls, whichever comes first.
+WINDOW_S = 0.010
+
+#: What XML 1.0, so XML-RPC, cannot carry.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass
@@ -39,7 +51,9 @@ class _Window:
     """The calls gathered for the next multicall, and its answers, once sent."""
 
     answers: asyncio.Future[Sequence[Any]]
+    opened: float
     calls: list[koji.calls.Call[Any]] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
 
 
 def _call_key(call: koji.calls.Call[Any]) -> tuple[str, str]:
@@ -64,16 +78,36 @@ class KojiLoaders:
         self._sending: set[asyncio.Future[None]] = set()
 
     async def _multicall(self, calls: list[koji.calls.Call[Any]]) -> Sequence[Any]:
-        """Send ``calls`` with every other batch of calls made within :data:`WINDOW_S`.
+        """Send ``calls``, but those XML cannot carry: each of them fails alone."""
+        refused = {
+            index: _unsendable(char)
+            for index, call in enumerate(calls)
+            if (char := _not_xml(call.params)) is not None
+        }
+        if not refused:
+            return await self._gather(calls)
+        sent = [call for index, call in enumerate(calls) if index not in refused]
+        answers = iter(await self._gather(sent) if sent else ())
+        return [
+            refused[index] if index in refused else next(answers) for index in range(len(calls))
+        ]
+
+    async def _gather(self, calls: list[koji.calls.Call[Any]]) -> Sequence[Any]:
+        """Send ``calls`` with the other batches of calls that follow them closely.
 
         The loaders of one level reach koji a little apart — each first reads the field
-        cache, whose answers come back at slightly different moments — so batches of one
-        level are gathered for a few milliseconds into one multicall.
+        cache, whose answers come back milliseconds apart for large batches — so batches
+        are gathered into one multicall until none joined for :data:`QUIET_S`, for at most
+        :data:`WINDOW_S`.
         """
+        loop = asyncio.get_running_loop()
         window = self._window
         if window is None:
-            window = self._window = _Window(asyncio.get_running_loop().create_future())
-            asyncio.get_running_loop().call_later(WINDOW_S, self._send, window)
+            window = self._window = _Window(loop.create_future(), loop.time())
+        if window.timer is not None:
+            window.timer.cancel()
+        send_at = min(loop.time() + QUIET_S, window.opened + WINDOW_S)
+        window.timer = loop.call_at(send_at, self._send, window)
         start = len(window.calls)
         window.calls.extend(calls)
         answers = await asyncio.shield(window.answers)
@@ -183,6 +217,22 @@ class KojiLoaders:
         )
         value = headers.get(_LICENSE)
         return (value.strip() or None) if isinstance(value, str) else None
+
+
+def _not_xml(value: object) -> str | None:
+    """The first character XML cannot carry in ``value`` (a call's parameters), if any."""
+    if isinstance(value, str):
+        found = _NOT_XML.search(value)
+        return found.group() if found else None
+    if isinstance(value, dict):
+        value = [*value, *value.values()]
+    if isinstance(value, list | tuple):
+        return next((char for item in value if (char := _not_xml(item)) is not None), None)
+    return None
+
+
+def _unsendable(char: str) -> BadInputError:
+    return BadInputError(f"koji cannot be asked for text holding the character U+{ord(char):04X}")
 
 
 #: The widest listing that windows are merged into; wider unions are read apart.

@@ -6,7 +6,7 @@ import asyncio
 
 import strawberry
 
-from clients import koji
+from clients import NVR, koji
 from gateway.context import Info
 from gateway.errors import BadInputError
 from gateway.resolvers.channels import ACTIVE_STATES
@@ -49,6 +49,11 @@ class Query:
     ) -> Build | None:
         if (id is None) == (nvr is None):
             raise BadInputError("give exactly one of id and nvr")
+        if nvr is not None:
+            try:
+                NVR.parse(nvr)
+            except ValueError:
+                raise BadInputError("nvr must be name-version-release") from None
         ref: int | str = id if id is not None else nvr  # type: ignore[assignment]
         build = await info.context.loaders.build.load(ref)
         return Build.from_koji(build) if build else None
@@ -60,6 +65,8 @@ class Query:
 
     @strawberry.field(description="A Red Hat Bugzilla bug by id.")
     async def bug(self, info: Info, id: int) -> Bug | None:
+        if id <= 0:
+            raise BadInputError("a bug id is a positive number")
         bug = await info.context.loaders.bug.load(id)
         return Bug.from_bugzilla(bug) if bug else None
 

@@ -100,7 +100,7 @@ class Connection:
             data = message.get("text")
             if data is None:
                 data = message.get("bytes") or b""
-            if len(data) > self.limits.max_message_bytes:
+            if _size(data) > self.limits.max_message_bytes:
                 await self._close(Close.MESSAGE_TOO_BIG, "Message too big")
             try:
                 parsed = orjson.loads(data)
@@ -249,6 +249,13 @@ class Connection:
             with contextlib.suppress(Exception):
                 await self.websocket.close(code, reason)
         raise _ClosedError
+
+
+def _size(data: str | bytes) -> int:
+    """The bytes a message took on the wire (a text frame is UTF-8)."""
+    if isinstance(data, str) and not data.isascii():
+        return len(data.encode("utf-8", "surrogatepass"))
+    return len(data)
 
 
 def _operation(payload: object) -> Operation | None:

@@ -3,6 +3,10 @@
 Three generators, 1,500 examples in all: arbitrary bytes, arbitrary JSON (objects
 keyed with the field names the decoders read), and real bodies with one node
 replaced, retyped or removed. Whatever decodes must also pass through the rules.
+
+Then the same kinds of bodies, 1,200 of them with odd headers and routing keys, go
+through the whole embedded worker, and each must be counted: handled, ignored or
+dropped as malformed — none crashing the handler.
 """
 
 from __future__ import annotations
@@ -10,17 +14,31 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.app import create_app
+from gateway.backends import field_cache
+from gateway.demo import embedded_worker
+from gateway.invalidation.feed import MemoryFeed
 from gateway.invalidation.keys import Tag
+from gateway.invalidation.local import LocalConsumer
 from gateway.invalidation.messages import PROD_PREFIX, TOPICS, MalformedMessageError, decode
 from gateway.invalidation.rules import packages_of, reasons_of, tags_for
+from simulator.app import Simulation
+from simulator.app import create_app as create_simulator
 from simulator.bus import InProcessBus
 from simulator.catalog.loader import generated_world
+from simulator.messages import Message
 from simulator.mutations import KINDS, MutationError, Mutator
+from tests.gateway.conftest import settings_for
+from tests.observability.conftest import running, sample
 
 TOPIC_NAMES = sorted(TOPICS)
 
@@ -144,3 +162,198 @@ def test_the_real_bodies_cover_the_simulated_topics() -> None:
     assert len(real_bodies()) >= 12
     for topic, text in real_bodies():
         check(topic, text.encode())
+
+
+# -- through the worker ---------------------------------------------------------------------
+
+#: Fuzzed messages pushed through the embedded worker, by how they are made.
+THROUGH_THE_WORKER = {"bytes": 200, "json": 300, "broken": 600, "real": 100}
+
+PACKAGE_PAGE = """
+query Page($name: String!) {
+  package(name: $name) {
+    summary maintainers { name } versions { stable testing }
+    builds(first: 5) { totalCount nodes { nvr state tags } }
+    updates(first: 5) { totalCount nodes { alias status } }
+    bugs(first: 5) { totalCount nodes { id status } }
+  }
+}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage(Message):
+    """A message whose AMQP payload is any bytes, on any routing key."""
+
+    raw: bytes = b""
+    prefix: str = PROD_PREFIX
+
+    @property
+    def routing_key(self) -> str:
+        return f"{self.prefix}.{self.topic}"
+
+    def encoded_body(self) -> bytes:
+        return self.raw
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> object:
+    roll = rng.random()
+    if depth < 3 and roll < 0.25:
+        return {
+            rng.choice([*FIELDS, "x", ""]): _random_json(rng, depth + 1)
+            for _ in range(rng.randrange(6))
+        }
+    if depth < 3 and roll < 0.4:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return rng.choice(
+        [
+            None,
+            True,
+            False,
+            0,
+            -1,
+            2**64,
+            rng.randrange(-(10**6), 10**6),
+            rng.random() * 1e300,
+            float("nan"),
+            float("inf"),
+            "",
+            "bash",
+            "bash-5.2-1.fc45",
+            "F45",
+            "rpms",
+            "\ud800",
+            "\x00",
+            "x" * rng.randrange(300),
+            "".join(chr(rng.randrange(0x20, 0x3000)) for _ in range(rng.randrange(12))),
+        ]
+    )
+
+
+def _broken(rng: random.Random, text: str) -> object:
+    """A real body with one node replaced, removed or wrapped in a list."""
+    body = json.loads(text)
+    path = rng.choice(paths(body)[1:])
+    parent = body
+    for step in path[:-1]:
+        parent = parent[step]
+    how = rng.choice(["replace", "remove", "wrap"])
+    if how == "remove" and isinstance(parent, dict):
+        del parent[path[-1]]
+    elif how == "wrap":
+        parent[path[-1]] = [parent[path[-1]]]
+    else:
+        parent[path[-1]] = _random_json(rng)
+    return body
+
+
+def _headers(rng: random.Random) -> dict[str, Any]:
+    """Headers as a broker may deliver them: ``sent-at`` of any type, or none."""
+    sent_at = rng.choice(
+        [
+            datetime.now(UTC).isoformat(),
+            "2026-05-01T12:00:00",
+            "9999-12-31T23:59:59+23:59",
+            "0001-01-01T00:00:00-23:59",
+            "yesterday",
+            b"\xff\xfe",
+            12,
+            None,
+        ]
+    )
+    headers: dict[str, Any] = {"fedora_messaging_schema": rng.choice(["", "base.message"])}
+    if sent_at is not None:
+        headers["sent-at"] = sent_at
+    return headers
+
+
+def fuzzed_messages(seed: int = 2026) -> list[RawMessage]:
+    """The corpus, the same on every run: bytes, JSON, broken and intact real bodies."""
+    rng = random.Random(seed)
+    real = real_bodies()
+    made: list[RawMessage] = []
+    for kind, count in THROUGH_THE_WORKER.items():
+        for number in range(count):
+            topic = rng.choice(TOPIC_NAMES)
+            if kind == "bytes":
+                raw = rng.randbytes(rng.randrange(200))
+            elif kind == "json":
+                raw = dumps(_random_json(rng))
+            else:
+                topic, text = rng.choice(real)
+                raw = dumps(_broken(rng, text)) if kind == "broken" else text.encode()
+            if number % 20 == 19:  # now and then a topic or a prefix nobody reads
+                topic = rng.choice(["some.topic.nobody.reads", "", "buildsys"])
+            prefix = "org.fedoraproject.stg" if number % 50 == 49 else PROD_PREFIX
+            made.append(
+                RawMessage(
+                    topic=topic,
+                    body={},
+                    headers=_headers(rng),
+                    id=f"{kind}-{number}",
+                    raw=raw,
+                    prefix=prefix,
+                )
+            )
+    return made
+
+
+async def test_a_thousand_fuzzed_messages_through_the_worker_crash_nothing() -> None:
+    """The demo's worker — in-process bus, consumer, metrics, invalidator, refills, search
+    updates, change feed — fed 1,200 fuzzed messages, the packages they name being read
+    (so their entries are live and refilled). Each message is counted once: handled,
+    ignored or dropped as malformed; none fails or is retried, and the gateway answers on."""
+    world = generated_world(size=150)
+    corpus = await asyncio.to_thread(fuzzed_messages)  # real_bodies runs its own loop
+    bus = InProcessBus(history=10)
+    simulator = httpx.ASGITransport(app=create_simulator(Simulation(world)))
+    settings = settings_for("http://simulator.test")
+    feed = MemoryFeed()
+    app = create_app(
+        settings,
+        transport=simulator,
+        cache=field_cache(settings),
+        lifespan=embedded_worker(bus, feed, settings),
+        feed=feed,
+    )
+    named = sorted(p.name for p in world.packages.values() if not p.retired)[:3]
+    async with running(app) as client:
+        for name in named:
+            page = await client.post(
+                "/graphql", json={"query": PACKAGE_PAGE, "variables": {"name": name}}
+            )
+            assert "errors" not in page.json(), page.text
+        for message in corpus:
+            await bus.publish(message)
+        consumer: LocalConsumer = app.state.consumer
+        for _ in range(6000):  # 120 s
+            if consumer.received >= len(corpus):
+                break
+            await asyncio.sleep(0.02)
+        async with asyncio.timeout(60):
+            await consumer.idle()
+        text = (await client.get("/metrics")).text
+        after = await client.post(
+            "/graphql", json={"query": PACKAGE_PAGE, "variables": {"name": named[0]}}
+        )
+    counts = app.state.invalidator.counts
+    print(
+        f"{len(corpus)} fuzzed messages: consumer handled {consumer.handled}, dropped "
+        f"{consumer.dropped}, retried {consumer.retried}; invalidator {dict(counts)}"
+    )
+    assert len(corpus) >= 1000
+    assert consumer.received == len(corpus)
+    assert consumer.retried == 0
+    assert consumer.handled + consumer.dropped == len(corpus)
+    assert counts["handled"] + counts["ignored"] + counts["malformed"] == len(corpus)
+    assert counts["malformed"] == consumer.dropped
+    assert min(counts["handled"], counts["ignored"], counts["malformed"]) > 0
+    assert counts["refill_failed"] == 0
+    messages = "fedora_gateway_bus_messages_total"
+    assert sample(text, messages, outcome="handled") == consumer.handled
+    assert sample(text, messages, outcome="dropped") == consumer.dropped
+    assert sample(text, messages) == len(corpus)
+    for result in ("handled", "ignored", "malformed"):
+        assert sample(text, "fedora_gateway_bus_events_total", result=result) == counts[result]
+    assert after.status_code == 200
+    assert "errors" not in after.json(), after.text

@@ -1,6 +1,8 @@
 """What a client can get wrong on the socket: each ends in its close code, the server serves on.
 
 The module's gateway allows 1 s for the handshake and 5 subscriptions per connection.
+graphql-transport-ws's 4403 (Forbidden) has no case here: the gateway serves public data
+and refuses no ``connection_init`` payload that is an object.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import pytest
 import websockets
 
 from tests.subscriptions.conftest import LiveSystem
-from tests.subscriptions.test_live import TRANSPORT_WS, connected, receive
+from tests.subscriptions.test_live import LEGACY_WS, TRANSPORT_WS, connected, receive
 
 PACKAGE = "subscription($n: String!) { packageChanged(name: $n) { topic } }"
 
@@ -63,8 +65,17 @@ async def test_a_subscription_id_in_use_closes_4409(live: LiveSystem) -> None:
         json.dumps({"id": "1", "type": "subscribe", "payload": {"query": 42}}),
         json.dumps({"id": "", "type": "subscribe", "payload": {"query": "{ x }"}}),
         json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{x}", "variables": []}}),
+        json.dumps({"type": "subscribe", "payload": {"query": "{ __typename }"}}),
+        json.dumps({"id": 1, "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+        json.dumps({"id": "x" * 257, "type": "subscribe", "payload": {"query": "{ __typename }"}}),
+        json.dumps({"id": 1, "type": "complete"}),
+        json.dumps({"type": 7}),
+        "null",
     ],
-    ids=["text", "array", "unknown-type", "no-payload", "query-not-text", "empty-id", "vars"],
+    ids=[
+        *("text", "array", "unknown-type", "no-payload", "query-not-text", "empty-id", "vars"),
+        *("no-id", "number-id", "long-id", "complete-number-id", "type-not-text", "null"),
+    ],
 )
 async def test_a_message_that_is_not_one_closes_4400(live: LiveSystem, message: str) -> None:
     async with connected(live) as ws:
@@ -72,10 +83,118 @@ async def test_a_message_that_is_not_one_closes_4400(live: LiveSystem, message: 
         assert (await closed_with(ws))[0] == 4400
 
 
+async def test_a_binary_frame_that_is_not_json_closes_4400(live: LiveSystem) -> None:
+    async with connected(live) as ws:
+        await ws.send(b"\xff\xfe\x00graphql")
+        assert (await closed_with(ws))[0] == 4400
+
+
 async def test_a_message_over_the_size_limit_closes_1009(live: LiveSystem) -> None:
     async with connected(live) as ws:
         await ws.send(subscribe_message("big", query="subscription { " + " " * 70_000 + "}"))
         assert (await closed_with(ws))[0] == 1009
+
+
+async def test_the_size_limit_counts_bytes_not_characters(live: LiveSystem) -> None:
+    """40,000 characters of three bytes each: 120,000 bytes, over the 65,536-byte limit."""
+    payload = {"query": PACKAGE + " # " + "\u20ac" * 40_000, "variables": {"n": "bash"}}
+    message = json.dumps(
+        {"id": "wide", "type": "subscribe", "payload": payload}, ensure_ascii=False
+    )
+    assert len(message) < 65_536 < len(message.encode())
+    async with connected(live) as ws:
+        await ws.send(message)
+        assert (await closed_with(ws))[0] == 1009
+
+
+async def test_complete_for_an_unknown_id_is_ignored_and_an_id_is_free_after_complete(
+    live: LiveSystem,
+) -> None:
+    async with connected(live) as ws:
+        await ws.send(json.dumps({"id": "never", "type": "complete"}))
+        await ws.send(subscribe_message("again"))
+        await ws.send(json.dumps({"id": "again", "type": "complete"}))
+        await ws.send(subscribe_message("again"))  # not 4409: the first "again" is over
+        await ws.send(json.dumps({"type": "ping"}))
+        assert await receive(ws) == {"type": "pong"}
+    live.wait_for(lambda: live.hub.subscribers == 0)
+
+
+async def test_a_flood_of_subscriptions_holds_at_the_limit(live: LiveSystem) -> None:
+    """CVE-2026-35523's attack: subscribe without end on one socket. Each one past the limit
+    is refused with its error; the connection holds five, and stays."""
+    async with connected(live) as ws:
+        for number in range(1000):
+            await ws.send(subscribe_message(f"s{number}", name=f"package-{number % 7}"))
+        refusals = [await receive(ws) for _ in range(995)]
+        assert {r["payload"][0]["extensions"]["code"] for r in refusals} == {
+            "TOO_MANY_SUBSCRIPTIONS"
+        }
+        assert [r["id"] for r in refusals] == [f"s{number}" for number in range(5, 1000)]
+        assert live.hub.subscribers <= 5
+        await ws.send(json.dumps({"type": "ping"}))
+        assert await receive(ws) == {"type": "pong"}
+    live.wait_for(lambda: live.hub.subscribers == 0)
+
+
+async def test_a_ping_flood_is_answered_pong_for_ping(live: LiveSystem) -> None:
+    async with connected(live) as ws:
+        for _ in range(1000):
+            await ws.send(json.dumps({"type": "ping"}))
+        for _ in range(1000):
+            assert await receive(ws) == {"type": "pong"}
+
+
+async def test_many_sockets_that_never_say_hello_are_all_closed_4408(live: LiveSystem) -> None:
+    await asyncio.to_thread(live.wait_for, lambda: live.hub.connections == 0)
+    sockets = [
+        await websockets.connect(live.ws_url, subprotocols=[TRANSPORT_WS])  # type: ignore[list-item]
+        for _ in range(100)
+    ]
+    codes = await asyncio.gather(*(closed_with(ws) for ws in sockets))
+    assert {code for code, _ in codes} == {4408}
+    await asyncio.to_thread(live.wait_for, lambda: live.hub.connections == 0)
+
+
+async def test_the_legacy_protocol_takes_no_start_before_the_handshake(live: LiveSystem) -> None:
+    """CVE-2026-35526: strawberry's legacy graphql-ws handler ran a ``start`` sent before
+    ``connection_init``. Here it closes the connection (4401) and runs nothing."""
+    async with connected(live, LEGACY_WS, init=False) as ws:
+        await ws.send(subscribe_message("1").replace('"subscribe"', '"start"'))
+        assert await closed_with(ws) == (4401, "Unauthorized")
+    assert live.hub.subscribers == 0
+
+
+async def test_the_legacy_protocol_refuses_a_duplicate_id_and_keeps_the_connection(
+    live: LiveSystem,
+) -> None:
+    """subscriptions-transport-ws has no 4409: the second ``start`` gets an ``error``."""
+    start = subscribe_message("same").replace('"subscribe"', '"start"')
+    async with connected(live, LEGACY_WS) as ws:
+        await ws.send(start)
+        await ws.send(start)
+        refusal = await receive(ws)
+        assert (refusal["id"], refusal["type"]) == ("same", "error")
+        assert refusal["payload"]["extensions"]["code"] == "BAD_USER_INPUT"
+        await ws.send(json.dumps({"id": "same", "type": "stop"}))
+        assert await receive(ws) == {"id": "same", "type": "complete"}
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("not json", 4400),
+        (json.dumps({"type": "subscribe", "id": "1", "payload": {"query": "{ x }"}}), 4400),
+        (json.dumps({"type": "connection_init"}), 4429),
+    ],
+    ids=["text", "transport-ws-type", "second-init"],
+)
+async def test_the_legacy_protocol_closes_on_what_is_not_a_message(
+    live: LiveSystem, message: str, code: int
+) -> None:
+    async with connected(live, LEGACY_WS) as ws:
+        await ws.send(message)
+        assert (await closed_with(ws))[0] == code
 
 
 async def test_an_unknown_subprotocol_closes_4406(live: LiveSystem) -> None:
