@@ -3,7 +3,8 @@
 One client per upstream, each over an injected ``httpx.AsyncClient``:
 :class:`KojiClient` (XML-RPC with multicall batching), :class:`MdapiClient`,
 :class:`BodhiClient`, :class:`BugzillaClient` and :class:`PagureClient`.
-:class:`Upstreams` opens all five with their connection pools. Records are
+:class:`Upstreams` opens all five with their connection pools (and, when asked, a
+:class:`CircuitBreaker` each, :mod:`clients.breaker`). Records are
 imported by service module (``from clients import koji`` then ``koji.Build``);
 failures raise :class:`UpstreamError` and its subclasses (see
 :mod:`clients.errors`). This package knows nothing of GraphQL or of the gateway.
@@ -13,8 +14,10 @@ from __future__ import annotations
 
 from clients import bodhi, bugzilla, koji, mdapi, pagure
 from clients.bodhi.client import BodhiClient
+from clients.breaker import BreakerPolicy, CircuitBreaker
 from clients.bugzilla.client import BugzillaClient
 from clients.errors import (
+    CircuitOpen,
     KojiFault,
     UpstreamBadResponse,
     UpstreamError,
@@ -31,7 +34,10 @@ from clients.retry import RetryPolicy
 __all__ = [
     "NVR",
     "BodhiClient",
+    "BreakerPolicy",
     "BugzillaClient",
+    "CircuitBreaker",
+    "CircuitOpen",
     "KojiClient",
     "KojiFault",
     "MdapiClient",

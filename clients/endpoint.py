@@ -18,6 +18,15 @@ The endpoint never opens or closes the ``httpx.AsyncClient``; whoever made it
 An :data:`Observer` set on :attr:`Endpoint.observer` is told of every attempt (an
 :class:`Exchange`: upstream, method, seconds, status or error), so that a caller can
 measure upstream latency and failures without this package knowing how.
+
+A :class:`~clients.breaker.CircuitBreaker` set on :attr:`Endpoint.breaker` admits or
+refuses every attempt (``CircuitOpen``, never retried; an attempt that opens the circuit,
+a 429 with ``Retry-After`` among them, raises it too, so the call does not wait for a retry
+the circuit would refuse) and is told its outcome: a failure when it raised
+``UpstreamUnavailable``; for an answer, a success, except that a 2xx answer
+is judged by its body: a success once a client decoded it (:meth:`Endpoint.decode`,
+:meth:`Endpoint.readable`), a failure when it is garbage (:meth:`Endpoint.json`,
+:meth:`Endpoint.bad_response`).
 """
 
 from __future__ import annotations
@@ -28,12 +37,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 from urllib.parse import quote
+from weakref import WeakSet
 
 import httpx
 import orjson
 from pydantic import BaseModel, ValidationError
 
+from clients.breaker import CircuitBreaker, CircuitState
 from clients.errors import (
+    CircuitOpen,
     UpstreamBadResponse,
     UpstreamError,
     UpstreamNotFound,
@@ -90,6 +102,7 @@ class Endpoint:
         retry: RetryPolicy | None = None,
         headers: Mapping[str, str] | None = None,
         observer: Observer | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
@@ -97,6 +110,9 @@ class Endpoint:
         self.retry = retry if retry is not None else RetryPolicy()
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self.observer = observer
+        self.breaker = breaker
+        #: 2xx answers whose body no client has judged yet (for the breaker).
+        self._unjudged: WeakSet[httpx.Response] = WeakSet()
 
     def __repr__(self) -> str:
         return f"Endpoint({self.upstream!r}, {self.base_url!r})"
@@ -125,8 +141,44 @@ class Endpoint:
         retrying = self.retry.retrying(self.upstream, idempotent=idempotent)
         async for attempt in retrying:
             with attempt:
-                return await self._observed(method, url, params, content, request_headers)
+                return await self._guarded(method, url, params, content, request_headers)
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
+
+    async def _guarded(
+        self,
+        method: str,
+        url: str,
+        params: Params | None,
+        content: bytes | None,
+        headers: Mapping[str, str],
+    ) -> httpx.Response:
+        """One attempt, admitted and counted by the :attr:`breaker` when there is one."""
+        breaker = self.breaker
+        if breaker is None:
+            return await self._observed(method, url, params, content, headers)
+        probe = breaker.admit()
+        try:
+            response = await self._observed(method, url, params, content, headers)
+        except (UpstreamUnavailable, UpstreamBadResponse) as error:
+            breaker.failed(error, probe=probe)
+            if isinstance(error, UpstreamUnavailable) and breaker.state is CircuitState.OPEN:
+                # this attempt opened it (or a Retry-After did): no retry would be let through
+                raise CircuitOpen(
+                    f"{error.message}; circuit open for {breaker.remaining_s:.1f} s",
+                    upstream=self.upstream,
+                    url=error.url,
+                    status=error.status,
+                    retry_after=breaker.remaining_s or None,
+                ) from error
+            raise
+        except BaseException:
+            breaker.abandon(probe=probe)
+            raise
+        if response.is_success and not probe:
+            self._unjudged.add(response)  # its body decides
+        else:
+            breaker.succeeded(probe=probe)
+        return response
 
     async def _observed(
         self,
@@ -228,12 +280,16 @@ class Endpoint:
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
-            raise UpstreamBadResponse(
-                f"body is not JSON ({exc}): {_excerpt(response)}",
-                upstream=self.upstream,
-                url=str(response.url),
-                status=response.status_code,
+            raise self.bad_response(
+                f"body is not JSON ({exc}): {_excerpt(response)}", response
             ) from exc
+
+    def readable(self, response: httpx.Response) -> None:
+        """Tell the breaker that a client read ``response``: the upstream answered."""
+        if response in self._unjudged:
+            self._unjudged.discard(response)
+            if self.breaker is not None:
+                self.breaker.succeeded()
 
     async def get_json(self, path: str, *, params: Params | None = None) -> object:
         """``GET path`` expecting a 2xx JSON answer."""
@@ -243,7 +299,7 @@ class Endpoint:
     def decode(self, model: type[M], raw: object, response: httpx.Response | None = None) -> M:
         """``raw`` validated as ``model``; ``UpstreamBadResponse`` when it has another shape."""
         try:
-            return model.model_validate(raw)
+            decoded = model.model_validate(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "top"
@@ -252,17 +308,26 @@ class Endpoint:
                 f"{first['msg']}",
                 response,
             ) from exc
+        if response is not None:
+            self.readable(response)
+        return decoded
 
     def bad_response(
         self, message: str, response: httpx.Response | None = None
     ) -> UpstreamBadResponse:
-        """An ``UpstreamBadResponse`` about ``response`` (for shape errors found by a client)."""
-        return UpstreamBadResponse(
+        """An ``UpstreamBadResponse`` about ``response`` (for shape errors found by a client);
+        counted against the breaker when ``response`` is a 2xx answer not yet judged."""
+        error = UpstreamBadResponse(
             message,
             upstream=self.upstream,
             url=str(response.url) if response is not None else self.base_url,
             status=response.status_code if response is not None else None,
         )
+        if response is not None and response in self._unjudged:
+            self._unjudged.discard(response)
+            if self.breaker is not None:
+                self.breaker.failed(error)
+        return error
 
 
 def _excerpt(response: httpx.Response, limit: int = 200) -> str:

@@ -8,7 +8,9 @@ data with an error, the field cache keeps its old value). The tree::
      |                            itself for a refusal the client did not expect
      |                            (an unanticipated 4xx: bad parameters, auth)
      +-- UpstreamUnavailable      no answer: connection refused or reset, timeout,
-     |                            5xx or 429, after the retry budget was spent
+     |    |                       5xx or 429, after the retry budget was spent
+     |    +-- CircuitOpen         not asked at all: the upstream's circuit breaker is
+     |                            open (:mod:`clients.breaker`); never retried
      +-- UpstreamNotFound         the upstream says the thing asked for does not
      |                            exist (HTTP 404, Bugzilla's "does not exist")
      +-- UpstreamBadResponse      an answer we cannot read: not JSON, malformed
@@ -23,6 +25,7 @@ an unknown build), the client returns ``None`` rather than raising.
 from __future__ import annotations
 
 __all__ = [
+    "CircuitOpen",
     "KojiFault",
     "UpstreamBadResponse",
     "UpstreamError",
@@ -83,6 +86,15 @@ class UpstreamUnavailable(UpstreamError):  # noqa: N818 -- the names of the docu
     ) -> None:
         super().__init__(message, upstream=upstream, url=url, status=status)
         self.retry_after = retry_after
+
+
+class CircuitOpen(UpstreamUnavailable):
+    """The call was refused without asking the upstream: its circuit breaker is open.
+
+    Raised at once, so a dead upstream fails fast instead of making every caller wait its
+    timeout; never retried. ``retry_after`` is how long the circuit stays open, when that
+    is known (``None`` while another call probes the upstream).
+    """
 
 
 class UpstreamNotFound(UpstreamError):  # noqa: N818 -- the names of the documented tree

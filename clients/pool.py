@@ -15,6 +15,9 @@ them; closing the context closes every connection pool::
 ``from_settings`` takes any object with the settings' attribute names
 (:class:`UpstreamSettings`), so this package never imports the gateway.
 
+``breaker`` gives each client a circuit breaker of its own (:mod:`clients.breaker`) under
+that policy; ``open`` makes none unless asked, ``from_settings`` one per the settings.
+
 Each upstream gets a pool of its own, so a slow Bugzilla cannot take the
 connections koji needs. The clients speak httpx; underneath, connections are aiohttp's
 (``httpx_aiohttp.AiohttpTransport``): httpcore's pool checks every pooled connection with
@@ -35,14 +38,15 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from clients.bodhi.client import BODHI_URL, BodhiClient
+from clients.breaker import BreakerPolicy, CircuitBreaker
 from clients.bugzilla.client import BUGZILLA_URL, BugzillaClient
-from clients.endpoint import USER_AGENT
+from clients.endpoint import USER_AGENT, Endpoint
 from clients.koji.client import KOJI_URL, KojiClient
 from clients.mdapi.client import MDAPI_URL, MdapiClient
 from clients.pagure.client import PAGURE_URL, PagureClient
 from clients.retry import RetryPolicy
 
-__all__ = ["UpstreamSettings", "Upstreams"]
+__all__ = ["UpstreamSettings", "Upstreams", "breaker_policy"]
 
 
 class UpstreamSettings(Protocol):
@@ -60,6 +64,18 @@ class UpstreamSettings(Protocol):
     def pagure_url(self) -> object: ...
     @property
     def upstream_timeout_s(self) -> float: ...
+    @property
+    def breaker(self) -> bool: ...
+    @property
+    def breaker_failures(self) -> int: ...
+    @property
+    def breaker_failure_ratio(self) -> float: ...
+    @property
+    def breaker_window(self) -> int: ...
+    @property
+    def breaker_cooldown_s(self) -> float: ...
+    @property
+    def breaker_max_retry_after_s(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +104,7 @@ class Upstreams:
         retry: RetryPolicy | None = None,
         koji_max_batch: int = 500,
         transport: httpx.AsyncBaseTransport | None = None,
+        breaker: BreakerPolicy | None = None,
     ) -> AsyncIterator[Upstreams]:
         """The five clients, open until the context ends.
 
@@ -109,19 +126,35 @@ class Upstreams:
                 )
                 return await stack.enter_async_context(client)
 
-            yield cls(
+            upstreams = cls(
                 koji=KojiClient(await pool(), koji_url, retry=retry, max_batch=koji_max_batch),
                 mdapi=MdapiClient(await pool(), mdapi_url, retry=retry),
                 bodhi=BodhiClient(await pool(), bodhi_url, retry=retry),
                 bugzilla=BugzillaClient(await pool(), bugzilla_url, retry=retry),
                 pagure=PagureClient(await pool(), pagure_url, retry=retry),
             )
+            if breaker is not None:
+                for endpoint in upstreams.endpoints():
+                    endpoint.breaker = CircuitBreaker(endpoint.upstream, breaker)
+            yield upstreams
+
+    def endpoints(self) -> tuple[Endpoint, ...]:
+        """The five clients' endpoints, in a fixed order."""
+        return (
+            self.koji.endpoint,
+            self.mdapi.endpoint,
+            self.bodhi.endpoint,
+            self.bugzilla.endpoint,
+            self.pagure.endpoint,
+        )
 
     @classmethod
     def from_settings(
         cls, settings: UpstreamSettings, **options: Any
     ) -> AbstractAsyncContextManager[Upstreams]:
-        """:meth:`open` with the URLs and timeout of ``settings``; ``options`` as for ``open``."""
+        """:meth:`open` with the URLs, timeout and breaker of ``settings``; ``options`` as for
+        ``open`` (and winning over the settings)."""
+        options.setdefault("breaker", breaker_policy(settings))
         return cls.open(
             koji_url=str(settings.koji_url),
             mdapi_url=str(settings.mdapi_url),
@@ -131,3 +164,16 @@ class Upstreams:
             upstream_timeout_s=settings.upstream_timeout_s,
             **options,
         )
+
+
+def breaker_policy(settings: UpstreamSettings) -> BreakerPolicy | None:
+    """The breaker policy ``settings`` ask for (``None`` when breakers are off)."""
+    if not settings.breaker:
+        return None
+    return BreakerPolicy(
+        failures=settings.breaker_failures,
+        failure_ratio=settings.breaker_failure_ratio,
+        window=settings.breaker_window,
+        cooldown_s=settings.breaker_cooldown_s,
+        max_retry_after_s=settings.breaker_max_retry_after_s,
+    )

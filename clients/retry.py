@@ -2,8 +2,9 @@
 
 Only idempotent calls are retried (every read, including koji's reads, which
 travel as POST), and only on failures that a second try can cure: connection
-errors, timeouts, HTTP 5xx and 429. Between attempts the client waits a random
-time in an exponentially widening window ("full jitter", tenacity's
+errors, timeouts, HTTP 5xx and 429 (not a refusal by an open circuit breaker,
+:class:`~clients.errors.CircuitOpen`, which must fail fast). Between attempts the
+client waits a random time in an exponentially widening window ("full jitter", tenacity's
 ``wait_random_exponential``), or what the upstream asked for in ``Retry-After``,
 capped so that one slow upstream cannot hold a request hostage::
 
@@ -26,14 +27,14 @@ from dataclasses import dataclass, field
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_after_delay,
     wait_random_exponential,
 )
 from tenacity.stop import stop_base
 
-from clients.errors import UpstreamUnavailable
+from clients.errors import CircuitOpen, UpstreamUnavailable
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -71,14 +72,15 @@ class RetryPolicy:
         return cls(attempts=1)
 
     def retrying(self, upstream: str, *, idempotent: bool = True) -> AsyncRetrying:
-        """A tenacity controller that retries ``UpstreamUnavailable`` under this policy."""
+        """A tenacity controller that retries ``UpstreamUnavailable`` under this policy
+        (not ``CircuitOpen``)."""
         stop: stop_base = stop_after_attempt(self.attempts if idempotent else 1)
         if self.deadline_s is not None:
             stop = stop | stop_after_delay(self.deadline_s)
         return AsyncRetrying(
             stop=stop,
             wait=self._wait,
-            retry=retry_if_exception_type(UpstreamUnavailable),
+            retry=retry_if_exception(_transient),
             sleep=self.sleep,
             before_sleep=lambda state: _log_retry(upstream, state),
             reraise=True,
@@ -92,6 +94,11 @@ class RetryPolicy:
             return min(max(error.retry_after, 0.0), self.max_retry_after_s)
         jitter = wait_random_exponential(multiplier=self.backoff_s, max=self.max_backoff_s)
         return jitter(state)
+
+
+def _transient(error: BaseException) -> bool:
+    """Whether another attempt may cure ``error``."""
+    return isinstance(error, UpstreamUnavailable) and not isinstance(error, CircuitOpen)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -4,7 +4,8 @@ Every error a client sees carries one of these codes, so frontends can branch on
 them without parsing messages::
 
     BAD_USER_INPUT         an argument out of range or malformed (a cursor, ``first``)
-    UPSTREAM_UNAVAILABLE   an upstream did not answer (timeout, 5xx, 429) after retries
+    UPSTREAM_UNAVAILABLE   an upstream did not answer (timeout, 5xx, 429) after retries,
+                           or was not asked: its circuit breaker is open (clients.breaker)
     UPSTREAM_BAD_RESPONSE  an upstream answered something we cannot read
     UPSTREAM_ERROR         an upstream refused the request
     INTERNAL_SERVER_ERROR  a fault of the gateway itself; the details go to the log

@@ -140,6 +140,55 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="how long one /readyz check may take before it fails"
     )
 
+    # faults (README, "Faults")
+    breaker: bool = Field(
+        default=True, description="a circuit breaker per upstream (off: calls wait their timeout)"
+    )
+    breaker_failures: int = Field(
+        default=5, ge=1, description="failed attempts in a row that open an upstream's circuit"
+    )
+    breaker_failure_ratio: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="share of failures among the last GATEWAY_BREAKER_WINDOW that opens it",
+    )
+    breaker_window: int = Field(
+        default=20, ge=1, description="recent attempts the failure ratio is taken over"
+    )
+    breaker_cooldown_s: float = Field(
+        default=5.0, gt=0, description="how long an open circuit refuses calls before a probe"
+    )
+    breaker_max_retry_after_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="the longest Retry-After (429, 503) an open circuit honours",
+    )
+    redis_timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="how long the gateway waits for Redis (connect, each reply) before it "
+        "counts Redis as down",
+    )
+    redis_probe_interval_s: float = Field(
+        default=1.0, gt=0, description="how often a Redis known to be down is probed (PING)"
+    )
+    redis_fallback_bytes: int = Field(
+        default=64 * 2**20,
+        gt=0,
+        description="budget of the in-process field cache used while Redis is down",
+    )
+    redis_fallback_ttl_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="how long a value filled while Redis is down is served as fresh",
+    )
+    worker_retry_backoff_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="the longest wait before the worker retries a message it could not handle",
+    )
+
     topic_prefix: str = "org.fedoraproject.prod"
     upstream_timeout_s: float = 10.0
 

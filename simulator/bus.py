@@ -7,7 +7,11 @@ Every publisher has one method, ``async publish(message)``:
   bounded queue, and keeps a bounded history of recent messages for inspection.
 - :class:`AmqpPublisher` publishes to a RabbitMQ broker exactly as fedora-messaging
   does: exchange ``amq.topic``, routing key ``org.fedoraproject.prod.<topic>``, JSON
-  body, the fedora-messaging headers, persistent delivery, publisher confirms.
+  body, the fedora-messaging headers, persistent delivery, publisher confirms. While the
+  broker is away (stopped, restarting, unreachable) it *buffers*: messages wait in order
+  in a bounded queue and are published once the broker is back (beyond the bound the
+  oldest are dropped, counted and logged), so the world never fails a mutation, and
+  never loses an event, because of the broker.
 - :class:`TeePublisher` sends each message to several publishers in turn.
 """
 
@@ -17,6 +21,7 @@ import asyncio
 import collections
 import enum
 import logging
+import time
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Protocol
@@ -173,11 +178,20 @@ class TeePublisher:
             await publisher.publish(message)
 
 
+#: What a publish raises while the broker is away (a closed channel is a RuntimeError too).
+_BROKER_AWAY = (aio_pika.exceptions.AMQPError, ConnectionError, OSError, RuntimeError)
+
+
 class AmqpPublisher:
     """Publish to RabbitMQ as fedora-messaging does, over a robust aio-pika connection.
 
     Use as ``async with AmqpPublisher(url) as bus: ...`` or call :meth:`connect`
-    and :meth:`close`. Each publish waits for the broker's confirm.
+    and :meth:`close`. Each publish waits for the broker's confirm. A publish the broker
+    does not confirm (it is away) is not raised: the message waits in :attr:`pending`,
+    with every later one, and a background task publishes them in order, retrying every
+    ``retry_interval`` seconds, once the broker is back. At most ``buffer`` messages wait;
+    beyond that the oldest is dropped and counted in :attr:`dropped`. A message whose
+    confirm was lost with the connection may be published twice (consumers are idempotent).
     """
 
     def __init__(
@@ -187,14 +201,25 @@ class AmqpPublisher:
         exchange: str = EXCHANGE,
         timeout: float = 10.0,
         connection_name: str = "fedora-gateway simulator",
+        buffer: int = 10_000,
+        retry_interval: float = 0.5,
     ) -> None:
+        if buffer < 1 or retry_interval <= 0:
+            raise ValueError("need buffer >= 1 and retry_interval > 0")
         self.url = url
         self.exchange_name = exchange
         self.timeout = timeout
         self.connection_name = connection_name
+        self.buffer = buffer
+        self.retry_interval = retry_interval
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
+        self._pending: collections.deque[Message] = collections.deque()
+        self._flusher: asyncio.Task[None] | None = None
+        #: Messages that had to wait for the broker, and those dropped from a full buffer.
+        self.held = 0
+        self.dropped = 0
 
     async def connect(self) -> None:
         if self._exchange is not None:
@@ -210,7 +235,24 @@ class AmqpPublisher:
         self._exchange = await self._channel.get_exchange(self.exchange_name, ensure=True)
         log.info("publishing to %s on %s", self.exchange_name, _redacted(self.url))
 
+    @property
+    def pending(self) -> int:
+        """Messages waiting for the broker."""
+        return len(self._pending)
+
+    async def flushed(self) -> None:
+        """Wait until every held message is published (at once when none is held)."""
+        flusher = self._flusher
+        if flusher is not None:
+            await asyncio.shield(flusher)
+
     async def close(self) -> None:
+        flusher, self._flusher = self._flusher, None
+        if flusher is not None:
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+        if self._pending:
+            log.warning("closing with %d messages the broker never took", len(self._pending))
         connection, self._connection = self._connection, None
         self._channel = self._exchange = None
         if connection is not None:
@@ -229,11 +271,55 @@ class AmqpPublisher:
         await self.close()
 
     async def publish(self, message: Message) -> None:
+        if self._pending:  # others are waiting: keep the order
+            self._hold(message)
+            return
+        try:
+            await self._send(message)
+        except _BROKER_AWAY as error:
+            log.warning("the broker is away (%r): holding messages until it is back", error)
+            self._hold(message)
+            if self._flusher is None:
+                self._flusher = asyncio.get_running_loop().create_task(
+                    self._flush(), name="amqp publisher flush"
+                )
+
+    async def _send(self, message: Message) -> None:
         if self._exchange is None:
             await self.connect()
         assert self._exchange is not None
         await self._exchange.publish(
             amqp_message(message), message.routing_key, mandatory=False, timeout=self.timeout
+        )
+
+    def _hold(self, message: Message) -> None:
+        self.held += 1
+        if len(self._pending) >= self.buffer:
+            lost = self._pending.popleft()
+            self.dropped += 1
+            log.error("publish buffer full: dropped %s %s", lost.topic, lost.id)
+        self._pending.append(message)
+
+    async def _flush(self) -> None:
+        """Publish the held messages in order, waiting for the broker as long as it takes."""
+        started = time.monotonic()
+        sent = 0
+        try:
+            while self._pending:
+                try:
+                    await self._send(self._pending[0])
+                except _BROKER_AWAY as error:
+                    log.debug("the broker is still away (%r)", error)
+                    await asyncio.sleep(self.retry_interval)
+                    continue
+                self._pending.popleft()
+                sent += 1
+        finally:
+            self._flusher = None
+        log.warning(
+            "the broker is back: published %d held messages after %.1f s",
+            sent,
+            time.monotonic() - started,
         )
 
 

@@ -68,11 +68,14 @@ class KojiClient:
         )
         url = str(response.url)
         try:
-            return codec.loads_response(response.content), url
+            decoded = codec.loads_response(response.content)
         except codec.Fault as fault:
+            self.endpoint.readable(response)  # a fault is an answer: the hub is alive
             raise KojiFault(fault.faultCode, fault.faultString, method=method, url=url) from None
         except codec.DecodeError as exc:
             raise self.endpoint.bad_response(f"{method}: {exc}", response) from exc
+        self.endpoint.readable(response)
+        return decoded, url
 
     async def call(self, call: Call[T]) -> T:
         """Send one call on its own; a fault raises :class:`~clients.errors.KojiFault`."""

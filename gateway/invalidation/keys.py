@@ -134,6 +134,12 @@ def branch(name: str, package_name: str) -> Tag:
 RELEASES = Tag("releases")
 
 
+def period(index: int) -> Tag:
+    """A stretch of time: what the fallback cache (used while Redis is down) tags every
+    entry with, and invalidates once the stretch is over."""
+    return Tag(f"period:{index}")
+
+
 # -- store keys ----------------------------------------------------------------------------
 
 

@@ -387,6 +387,11 @@ class RedisFieldCache:
         """One round trip to Redis (readiness); raises what redis-py raises when it is down."""
         await self._client.ping()
 
+    async def disconnect(self) -> None:
+        """Drops the pooled connections: after an outage they may lead to a Redis process that
+        is gone (each would fail once); the next commands connect anew."""
+        await self._client.connection_pool.disconnect()
+
     async def close(self) -> None:
         if self._owns_client:
             await self._client.aclose()

@@ -64,6 +64,8 @@ def consumer_for(
         handler=handler,
         on_reconnect=reconcile,
         prefetch=settings.worker_prefetch,
+        retry_backoff=min(0.5, settings.worker_retry_backoff_max_s),
+        retry_backoff_max=settings.worker_retry_backoff_max_s,
     )
     if metrics is not None:
         metrics.bus.watch(invalidator, consumer)

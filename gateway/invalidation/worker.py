@@ -7,7 +7,10 @@ than duplicate it), invalidate the tags, refill every live variant (in rounds sh
 the handlers of other messages: :mod:`~gateway.invalidation.rounds`), update the search
 index, and publish the change on the change feed. Only then does the handler return and
 the consumer ack. Every step is idempotent, so a redelivered or duplicated message is
-harmless; a refill that an upstream outage prevented is retried with the message.
+harmless; a refill that an upstream outage prevented is retried with the message, and so
+is a message handled while Redis is unreachable (:class:`~gateway.invalidation.delivery.
+Retry`, which is never dead-lettered for it: the event waits in the queue until Redis is
+back).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from clients import Upstreams
 from gateway.invalidation import messages, rules
 from gateway.invalidation.delivery import Delivery, Drop, Retry
+from gateway.invalidation.fallback import REDIS_DOWN
 from gateway.invalidation.feed import Change, ChangeFeed
+from gateway.invalidation.keys import Tag
 from gateway.invalidation.refill import Refiller, RefillReport
 from gateway.invalidation.rounds import RefillRounds
 from gateway.invalidation.store import FieldCache, Lease
@@ -80,6 +85,13 @@ class Invalidator:
         if not tags:
             self.counts["ignored"] += 1
             return
+        try:
+            await self._apply(delivery, event, tags)
+        except REDIS_DOWN as error:
+            self.counts["store_down"] += 1
+            raise Retry(f"the field cache is unreachable: {error!r}") from error
+
+    async def _apply(self, delivery: Delivery, event: messages.Event, tags: list[Tag]) -> None:
         report = await self.invalidate(tags)
         packages = rules.packages_of(event)
         if self.search is not None:

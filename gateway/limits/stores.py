@@ -42,7 +42,8 @@ async def open_stores(settings: Settings) -> AsyncIterator[LimitStores]:
     if settings.redis_url and (settings.apq or rate):
         from gateway.backends import redis_client
 
-        client = redis_client(settings.redis_url)
+        # a Redis that does not answer costs an operation at most this long: they pass
+        client = redis_client(settings.redis_url, timeout_s=settings.redis_timeout_s)
     try:
         store: DocumentStore | None = None
         if settings.apq:

@@ -10,6 +10,9 @@ counters; :class:`GatewayCollector` reports them as they are at the scrape:
   ``fedora_gateway_response_cache_refusals_total`` (kept answers an event ended),
   ``fedora_gateway_response_cache_entries`` and ``_bytes``;
 - ``fedora_gateway_field_cache_fills_in_flight``;
+- ``fedora_gateway_field_cache_fallback`` (1 while Redis is down and the field cache answers
+  from process memory), ``fedora_gateway_field_cache_fallback_entries`` and
+  ``fedora_gateway_field_cache_outages_total`` (times Redis was found down);
 - ``fedora_gateway_change_feed_connected`` (1 or 0), ``fedora_gateway_change_feed_gaps_total``;
 - ``fedora_gateway_search_index_state{state}``: 1 for the current state (``ready``,
   ``building``, ``failed``, ``empty``), 0 for the others.
@@ -22,6 +25,7 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.invalidation.fallback import FallbackFieldCache
 from gateway.invalidation.feed import ChangeFeed, RedisFeed
 from gateway.observability.parts import GatewayParts
 
@@ -75,6 +79,21 @@ class GatewayCollector(Collector):
                 "field_cache_fills_in_flight",
                 "Field-cache keys being filled by this process now.",
                 reads.in_flight,
+            )
+        cache = parts.cache
+        if isinstance(cache, FallbackFieldCache):
+            yield _gauge(
+                "field_cache_fallback",
+                "1 while Redis is down and the field cache answers from process memory.",
+                1.0 if cache.degraded else 0.0,
+            )
+            yield _gauge(
+                "field_cache_fallback_entries",
+                "Entries of the in-process fallback used while Redis is down.",
+                cache.fallback_entries,
+            )
+            yield _counter(
+                "field_cache_outages", "Times Redis was found down.", cache.health.outages
             )
         feed = parts.feed
         if feed is not None:

@@ -15,7 +15,9 @@ Measured as things happen:
 - ``fedora_gateway_upstream_request_duration_seconds{upstream, method, outcome}`` and
   ``fedora_gateway_upstream_errors_total{upstream, kind}``: every attempt at an upstream
   request (:class:`clients.endpoint.Exchange`);
-- the bus, when a worker runs in the process (:class:`~gateway.observability.bus.BusMetrics`).
+- the bus, when a worker runs in the process (:class:`~gateway.observability.bus.BusMetrics`);
+- the upstreams' circuit breakers, read at the scrape
+  (:class:`~gateway.observability.circuits.CircuitCollector`).
 
 Read when scraped: :mod:`gateway.observability.collectors`, and the process's own
 (``process_*``, ``python_*``).
@@ -41,6 +43,7 @@ from starlette.responses import Response
 from clients import UpstreamBadResponse, UpstreamError, Upstreams
 from clients.endpoint import Exchange
 from gateway.observability.bus import BusMetrics
+from gateway.observability.circuits import CircuitCollector
 from gateway.observability.requests import RequestRecord
 
 __all__ = ["MAX_CODES", "Metrics", "metrics_endpoint"]
@@ -98,6 +101,8 @@ class Metrics:
         )
         self.bus = BusMetrics(r)
         self._codes: set[str] = set()
+        self._watched: Upstreams | None = None
+        r.register(CircuitCollector(lambda: self._watched))
         if process:
             ProcessCollector(registry=r)
             PlatformCollector(registry=r)
@@ -142,7 +147,8 @@ class Metrics:
         )
 
     def watch_upstreams(self, upstreams: Upstreams) -> None:
-        """Count every attempt of the five clients of ``upstreams``."""
+        """Count every attempt of the five clients of ``upstreams``; report their breakers."""
+        self._watched = upstreams
         for client in (
             upstreams.koji,
             upstreams.mdapi,

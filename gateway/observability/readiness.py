@@ -3,11 +3,16 @@
 =============  ================================================================================
 check          ok / degraded / failed / off
 =============  ================================================================================
-upstreams      the five clients are open (``failed`` before the lifespan started, or closed)
+upstreams      the five clients are open (``failed`` before the lifespan started, or closed);
+               ``degraded`` while an upstream's circuit breaker is open: its fields are
+               served stale or fail fast with ``UPSTREAM_UNAVAILABLE``
 field_cache    the store answers: Redis answers ``PING`` within ``GATEWAY_READINESS_TIMEOUT_S``
-               (``off``: no field cache, answers come from the upstreams)
+               (``off``: no field cache, answers come from the upstreams); ``degraded`` while
+               Redis is down and the in-process fallback answers
+               (:mod:`gateway.invalidation.fallback`)
 change_feed    the feed the subscriptions follow holds its subscription (``off``: none, so
-               subscriptions are refused)
+               subscriptions are refused); ``degraded`` while it resubscribes (Redis down):
+               subscriptions stay open and get a resync when it is back
 search         the index answers (``ready``); ``degraded`` while it is not built yet, or its
                build failed: search then answers by koji's name prefixes; ``failed`` when a
                built index does not answer (search queries would fail)
@@ -29,6 +34,8 @@ from typing import Literal, Protocol, runtime_checkable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from clients.breaker import CircuitState
+from gateway.invalidation.fallback import REDIS_DOWN, FallbackFieldCache
 from gateway.observability.collectors import feed_connected
 from gateway.observability.parts import GatewayParts
 
@@ -110,6 +117,17 @@ async def _upstreams(parts: GatewayParts) -> Check:
     closed = [name for name, endpoint in clients.items() if endpoint.http.is_closed]
     if closed:
         return Check("failed", "closed: " + ", ".join(closed))
+    circuits = [
+        f"{name} ({breaker.state.value}: {breaker.reason})"
+        for name, endpoint in clients.items()
+        if (breaker := endpoint.breaker) is not None and breaker.state is not CircuitState.CLOSED
+    ]
+    if circuits:
+        return Check(
+            "degraded",
+            "circuit open, failing fast (stale values or UPSTREAM_UNAVAILABLE): "
+            + "; ".join(circuits),
+        )
     return Check("ok", "open: " + ", ".join(clients))
 
 
@@ -117,11 +135,30 @@ async def _field_cache(parts: GatewayParts) -> Check:
     cache = parts.cache
     if cache is None:
         return Check("off", "no field cache: answers come from the upstreams")
+    if isinstance(cache, FallbackFieldCache):
+        return await _redis(cache)
     if isinstance(cache, _Pingable):
         await cache.ping()
         return Check("ok", f"{type(cache).__name__} answered PING")
     await cache.get_many([_PROBE_KEY], record=False)
     return Check("ok", f"{type(cache).__name__} answered")
+
+
+async def _redis(cache: FallbackFieldCache) -> Check:
+    if not cache.degraded:
+        try:
+            await cache.ping()
+        except REDIS_DOWN:
+            pass  # now known down
+        else:
+            return Check("ok", "Redis answered PING")
+    health = cache.health
+    return Check(
+        "degraded",
+        f"Redis down for {health.down_for_s:.1f} s (probed every {health.interval_s:g} s): "
+        f"answers come through an in-process fallback, each value fresh for "
+        f"{cache.fallback_ttl_s:g} s",
+    )
 
 
 async def _change_feed(parts: GatewayParts) -> Check:
@@ -130,7 +167,11 @@ async def _change_feed(parts: GatewayParts) -> Check:
         return Check("off", "no change feed: subscriptions are refused")
     if feed_connected(feed):
         return Check("ok", f"{type(feed).__name__} connected")
-    return Check("failed", f"{type(feed).__name__} lost its subscription: reconnecting")
+    return Check(
+        "degraded",
+        f"{type(feed).__name__} lost its subscription: reconnecting; subscriptions get a "
+        "resync when it is back",
+    )
 
 
 async def _search(parts: GatewayParts) -> Check:

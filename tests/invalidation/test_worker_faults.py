@@ -346,12 +346,13 @@ class System:
     packages: list[str]
     upstream_env: dict[str, str] = field(default_factory=dict)
 
-    def worker(self, queue: str, name: str) -> Process:
+    def worker(self, queue: str, name: str, prefetch: int | None = None) -> Process:
         env = _clean_env(
             **self.upstream_env,
             GATEWAY_REDIS_URL=self.database.url,
             GATEWAY_AMQP_URL=self.broker.worker_url,
             GATEWAY_WORKER_QUEUE=queue,
+            **({"GATEWAY_WORKER_PREFETCH": str(prefetch)} if prefetch else {}),
         )
         return Process(
             name,
@@ -523,8 +524,8 @@ class Workers:
         self.queue = queue
         self.started: list[Process] = []
 
-    def start(self, name: str) -> Process:
-        process = self.system.worker(self.queue, name)
+    def start(self, name: str, prefetch: int | None = None) -> Process:
+        process = self.system.worker(self.queue, name, prefetch)
         self.started.append(process)
         return process
 
@@ -1010,7 +1011,8 @@ async def test_a_worker_killed_mid_burst_and_restarted_leaves_every_live_key_rig
     http: httpx.AsyncClient,
 ) -> None:
     packages = system.packages[10:16]
-    first_life = workers.start("worker-first-life")
+    # a few deliveries at a time: the burst takes many refill rounds, one of them is cut
+    first_life = workers.start("worker-first-life", prefetch=8)
     await consuming(bus, [first_life])
     await read_pages(http, system.gateway, packages)
 

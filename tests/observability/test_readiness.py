@@ -77,20 +77,26 @@ async def test_a_gateway_on_redis_with_a_built_index_is_ready(
     assert sample(text, "fedora_gateway_search_index_state", state="ready") == 1
 
 
-async def test_an_unreachable_redis_makes_the_gateway_unready(sim_server: LiveServer) -> None:
+async def test_an_unreachable_redis_leaves_the_gateway_ready_but_degraded(
+    sim_server: LiveServer,
+) -> None:
     closed = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     settings = settings_for(sim_server.url, redis_url=closed, readiness_timeout_s=0.5)
     app = create_app(settings, feed=MemoryFeed())
     async with running(app) as client:
         response = await client.get("/readyz")
         health = await client.get("/healthz")
-    assert response.status_code == 503
+        text = await scrape(client)
+    # it answers through its in-process fallback (tests/faults): degraded, not unready
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unready"
-    assert body["failed"] == ["field_cache"]
-    assert body["checks"]["field_cache"]["status"] == "failed"
+    assert body["status"] == "degraded"
+    assert body["checks"]["field_cache"]["status"] == "degraded"
+    assert "fallback" in body["checks"]["field_cache"]["detail"]
     assert body["checks"]["upstreams"]["status"] == "ok"
-    assert health.status_code == 200  # alive all the same: liveness is not readiness
+    assert health.status_code == 200
+    assert sample(text, "fedora_gateway_field_cache_fallback") == 1
+    assert sample(text, "fedora_gateway_field_cache_outages_total") == 1
 
 
 async def test_a_gateway_whose_lifespan_has_not_started_is_unready() -> None:

@@ -92,6 +92,39 @@ async def test_a_tee_publishes_to_each_publisher() -> None:
     assert left.published == right.published == 1
 
 
+class _Exchange:
+    """An exchange whose broker is away until told otherwise."""
+
+    def __init__(self) -> None:
+        self.away = True
+        self.sent: list[str | None] = []
+
+    async def publish(self, message: aio_pika.Message, routing_key: str, **_: object) -> None:
+        if self.away:
+            raise aio_pika.exceptions.AMQPConnectionError("the broker is away")
+        self.sent.append(message.message_id)
+
+
+async def test_the_publisher_holds_messages_in_order_while_the_broker_is_away() -> None:
+    publisher = AmqpPublisher("amqp://127.0.0.1:1/", buffer=3, retry_interval=0.01)
+    exchange = _Exchange()
+    publisher._exchange = exchange  # type: ignore[assignment]  # the broker, faked
+    sent = [_message(f"pkg{i}") for i in range(4)]
+    for message in sent:
+        await publisher.publish(message)  # never raises: held
+    assert publisher.pending == 3
+    assert (publisher.held, publisher.dropped) == (4, 1)  # the oldest made room
+    exchange.away = False
+    async with asyncio.timeout(5):
+        await publisher.flushed()
+    assert publisher.pending == 0
+    assert exchange.sent == [m.id for m in sent[1:]]  # in order
+    later = _message("later")
+    await publisher.publish(later)  # straight through again
+    assert exchange.sent[-1] == later.id
+    await publisher.close()
+
+
 # -- RabbitMQ ------------------------------------------------------------------------------
 
 
