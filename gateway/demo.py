@@ -133,6 +133,7 @@ def embedded_worker(
             yield
         finally:
             await consumer.stop()
+            await invalidator.close()
             await feed.close()
 
     return run

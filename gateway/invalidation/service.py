@@ -123,6 +123,7 @@ async def run_worker(settings: Settings, metrics: Metrics | None = None) -> None
             await search.start()
             stack.push_async_callback(search.close)
         invalidator = invalidator_for(settings, cache, upstreams, feed, search)
+        stack.push_async_callback(invalidator.close)
         consumer = consumer_for(settings, invalidator, metrics)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -150,6 +151,7 @@ def embedded_amqp_worker(
         finally:
             await consumer.stop()
             await asyncio.gather(task, return_exceptions=True)
+            await invalidator.close()
             await feed.close()
 
     return run

@@ -150,6 +150,10 @@ class Invalidator:
             )
         return report
 
+    async def close(self) -> None:
+        """Stop the refill rounds; handlers still waiting for one fail (and are redelivered)."""
+        await self.rounds.close()
+
     async def reconcile(self) -> RefillReport:
         """After a gap in the bus: fetch every live entry again rather than trust the cache."""
         live = await self.cache.live_keys(time.time() - self.live_window_s)
