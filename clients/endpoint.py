@@ -136,29 +136,27 @@ class Endpoint:
         Returns the response whatever its status, except the transient ones
         (5xx, 429), which raise ``UpstreamUnavailable`` once the retries are spent.
         """
-        url = self.url(path)
-        request_headers = {**self.headers, **(headers or {})}
+        request = self.http.build_request(
+            method,
+            self.url(path),
+            params=tuple(params) if params is not None else None,
+            content=content,
+            headers={**self.headers, **(headers or {})},
+        )
         retrying = self.retry.retrying(self.upstream, idempotent=idempotent)
         async for attempt in retrying:
             with attempt:
-                return await self._guarded(method, url, params, content, request_headers)
+                return await self._guarded(request)
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
 
-    async def _guarded(
-        self,
-        method: str,
-        url: str,
-        params: Params | None,
-        content: bytes | None,
-        headers: Mapping[str, str],
-    ) -> httpx.Response:
+    async def _guarded(self, request: httpx.Request) -> httpx.Response:
         """One attempt, admitted and counted by the :attr:`breaker` when there is one."""
         breaker = self.breaker
         if breaker is None:
-            return await self._observed(method, url, params, content, headers)
+            return await self._observed(request)
         probe = breaker.admit()
         try:
-            response = await self._observed(method, url, params, content, headers)
+            response = await self._observed(request)
         except (UpstreamUnavailable, UpstreamBadResponse) as error:
             breaker.failed(error, probe=probe)
             if isinstance(error, UpstreamUnavailable) and breaker.state is CircuitState.OPEN:
@@ -180,25 +178,18 @@ class Endpoint:
             breaker.succeeded(probe=probe)
         return response
 
-    async def _observed(
-        self,
-        method: str,
-        url: str,
-        params: Params | None,
-        content: bytes | None,
-        headers: Mapping[str, str],
-    ) -> httpx.Response:
+    async def _observed(self, request: httpx.Request) -> httpx.Response:
         """One attempt, told to the :attr:`observer` when there is one."""
         observer = self.observer
         if observer is None:
-            return await self._attempt(method, url, params, content, headers)
+            return await self._attempt(request)
         started = time.perf_counter()
         try:
-            response = await self._attempt(method, url, params, content, headers)
+            response = await self._attempt(request)
         except UpstreamError as error:
-            self._tell(observer, method, started, error.status, error)
+            self._tell(observer, request.method, started, error.status, error)
             raise
-        self._tell(observer, method, started, response.status_code, None)
+        self._tell(observer, request.method, started, response.status_code, None)
         return response
 
     def _tell(
@@ -215,22 +206,10 @@ class Endpoint:
         except Exception:
             log.debug("the observer of %s failed", self.upstream, exc_info=True)
 
-    async def _attempt(
-        self,
-        method: str,
-        url: str,
-        params: Params | None,
-        content: bytes | None,
-        headers: Mapping[str, str],
-    ) -> httpx.Response:
+    async def _attempt(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
         try:
-            response = await self.http.request(
-                method,
-                url,
-                params=tuple(params) if params is not None else None,
-                content=content,
-                headers=headers,
-            )
+            response = await self.http.send(request)
         except httpx.TimeoutException as exc:
             raise UpstreamUnavailable(
                 f"timed out ({type(exc).__name__})", upstream=self.upstream, url=url
